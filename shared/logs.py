@@ -84,8 +84,12 @@ def parse_trace_header(headers: Any) -> tuple[str | None, str | None, bool]:
     return None, None, False
 
 
+# OAuth codes and states travel in query strings, which end up in reprs of requests and URLs.
+_SECRET_QUERY = re.compile(r"([?&](?:code|state|token|access_token|refresh_token|client_secret)=)[^&'\"\s]+", re.IGNORECASE)
+
+
 def scrub(text: str) -> str:
-    return _SECRET_PATTERNS.sub("[redacted]", text)
+    return _SECRET_QUERY.sub(r"\1[redacted]", _SECRET_PATTERNS.sub("[redacted]", text))
 
 
 class CloudLoggingFormatter(logging.Formatter):
