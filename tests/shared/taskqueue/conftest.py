@@ -30,3 +30,21 @@ def clock() -> FakeClock:
 @pytest.fixture
 def queue(tmp_path, clock) -> SqliteTaskQueue:
     return SqliteTaskQueue(tmp_path / "tasks.sqlite3", clock=clock)
+
+
+@pytest.fixture(scope="session")
+def tasks_emulator():
+    """The Cloud Tasks emulator, started once for the session (installed on first use)."""
+    from tests.support.requires import unavailable
+    from tests.support.tasks_emulator import EmulatorUnavailable, TasksEmulator
+
+    emulator = TasksEmulator(max_retries=3)
+    try:
+        emulator.start()
+    except EmulatorUnavailable as exc:
+        emulator.stop()
+        unavailable(f"Cloud Tasks emulator: {exc}")
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
