@@ -8,7 +8,10 @@ epoch when the token was issued).
 Keys come from the secret ``session-keys``, a keyring (``{"primary": kid, "keys": {kid: base64}}``,
 see :mod:`shared.crypto.keyring`, keys of at least 32 bytes): tokens are signed with the primary
 key and verified with whichever key their ``kid`` names, so a key can be added, made primary and
-later removed without logging anyone out. In the ``local`` profile, when that secret does not
+later removed without logging anyone out. Rotation: (1) add the new key to the ring; (2) after
+``secret_cache_seconds`` make it primary (every instance knows it by then; an instance meeting an
+unknown kid also refreshes the ring, at most once per ``min_refresh_seconds``); (3) after the
+longest session lifetime remove the old key. In the ``local`` profile, when that secret does not
 exist, the ring is the single key derived from ``PLANNER_SESSION_SIGNING_KEY`` (kid ``local``).
 
 Revocation: the tenant root document holds an integer ``session_epoch``. A token carries the epoch
@@ -115,7 +118,9 @@ class SessionManager:
         issuer: str | None = None,
         audience: str | None = None,
         leeway_seconds: int = 30,
+        min_refresh_seconds: float = 10.0,
         clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._secrets = secrets
         self._settings = settings
@@ -123,10 +128,15 @@ class SessionManager:
         self.audience = audience or f"{settings.service_name}:session"
         self._leeway = leeway_seconds
         self._clock = clock
+        self._monotonic = monotonic
         # The secret store caches values but maybe not absences; keep the parsed ring briefly.
         self._ring: ExpiringCache[Keyring] = ExpiringCache(
-            ttl=float(settings.secret_cache_seconds), max_size=1, clock=time.monotonic
+            ttl=float(settings.secret_cache_seconds), max_size=1, clock=monotonic
         )
+        # Anyone can send a token with an unknown kid: without a floor between forced refreshes,
+        # each such request would cost a Secret Manager call.
+        self._min_refresh = min_refresh_seconds
+        self._last_refresh: float | None = None
 
     @property
     def secure_cookies(self) -> bool:
@@ -176,6 +186,10 @@ class SessionManager:
         ring = self._keyring()
         if ring.get(kid) is None:
             # Signed by a key this instance has not seen yet: the ring may have rotated.
+            now = self._monotonic()
+            if self._last_refresh is not None and now - self._last_refresh < self._min_refresh:
+                raise SessionInvalid()
+            self._last_refresh = now
             ring = self._keyring(refresh=True)
             if ring.get(kid) is None:
                 raise SessionInvalid()

@@ -127,3 +127,44 @@ def test_admin_is_disabled_without_a_configured_token():
         require_admin(_request(headers={"Authorization": "Bearer "}), Settings(profile="local", admin_token=""))
     with pytest.raises(AdminRequired):
         require_admin(_request(headers={"Authorization": "Bearer anything"}), Settings(profile="local", admin_token=""))
+
+
+# --- through the function router: the standard JSON error -------------------------------------------
+def test_401_and_403_reach_the_client_as_the_standard_json_error(settings, sessions):
+    from shared.web import Router
+
+    router = Router("test")
+
+    @router.get("/me")
+    def me(request, ctx):
+        claims = authenticate(request, sessions=sessions)
+        ctx.set_tenant(claims.tenant_id)
+        return {"tenant_id": claims.tenant_id}
+
+    @router.get("/admin")
+    def admin(request, ctx):
+        require_admin(request, settings)
+        return {"ok": True}
+
+    app = flask.Flask(__name__)
+
+    def call(path, headers=None):
+        with app.test_request_context(path, headers=headers or {}):
+            return router.handle(flask.request)
+
+    ok = call("/me", {"Authorization": f"Bearer {sessions.issue(ALICE)}"})
+    assert ok.status_code == 200 and ok.get_json() == {"tenant_id": ALICE}
+
+    missing = call("/me")
+    assert missing.status_code == 401 and missing.headers["WWW-Authenticate"] == 'Bearer realm="planner"'
+    assert missing.get_json()["error"]["code"] == "session_missing"
+
+    bad_token = sessions.issue(ALICE)[:-3] + "xyz"
+    invalid = call("/me", {"Authorization": f"Bearer {bad_token}"})
+    assert invalid.status_code == 401 and invalid.get_json()["error"]["code"] == "session_invalid"
+    assert 'error="invalid_token"' in invalid.headers["WWW-Authenticate"]
+    assert bad_token not in invalid.get_data(as_text=True)
+
+    denied = call("/admin", {"Authorization": "Bearer wrong"})
+    assert denied.status_code == 403 and denied.get_json()["error"]["code"] == "admin_required"
+    assert call("/admin", {"Authorization": f"Bearer {ADMIN}"}).get_json() == {"ok": True}

@@ -213,6 +213,21 @@ def test_key_rotation_without_logging_anyone_out(secrets, clock, k1):
         latest.verify(old_token)
 
 
+def test_unknown_key_ids_cannot_force_a_secret_refresh_per_request(secrets, clock, k1):
+    ticks = Clock()
+    sessions = SessionManager(secrets, _settings(), clock=clock, monotonic=ticks, min_refresh_seconds=10)
+    token = sessions.issue(TENANT)
+    for kid in ("r1", "r2", "r3"):
+        with pytest.raises(SessionInvalid):
+            sessions.verify(_forge(token, header={"kid": kid}))
+    assert secrets.refreshes == 1
+    ticks.now += 10
+    with pytest.raises(SessionInvalid):
+        sessions.verify(_forge(token, header={"kid": "r4"}))
+    assert secrets.refreshes == 2
+    assert sessions.verify(token).tenant_id == TENANT  # known keys never wait
+
+
 def test_local_profile_falls_back_to_the_signing_key_setting(clock):
     settings = _settings(session_signing_key="dev")
     sessions = SessionManager(CachingSecrets({}), settings, clock=clock)
