@@ -327,3 +327,17 @@ def test_clearing_cookie(secure):
     name, value, attrs = _attributes(clear_session_cookie(secure=secure))
     assert value == "" and attrs["max-age"] == "0" and "expires" in attrs and attrs["path"] == "/"
     assert name == ("__Host-planner_session" if secure else "planner_session")
+
+
+def test_with_the_env_file_secret_store(clock, tmp_path):
+    from shared.secrets.local import EnvFileSecretStore
+
+    settings = _settings(session_signing_key="a-local-signing-key")
+    # No session-keys secret: the local profile signs with the setting.
+    fallback = SessionManager(EnvFileSecretStore(environ={}, directory=tmp_path), settings, clock=clock)
+    assert _parts(fallback.issue(TENANT))[0]["kid"] == "local"
+    # A keyring file takes over once it exists.
+    (tmp_path / "session-keys").write_text(keyring_json("k7", {"k7": generate_key()}) + "\n")
+    ringed = SessionManager(EnvFileSecretStore(environ={}, directory=tmp_path), settings, clock=clock)
+    token = ringed.issue(TENANT)
+    assert _parts(token)[0]["kid"] == "k7" and ringed.verify(token).tenant_id == TENANT

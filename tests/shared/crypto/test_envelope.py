@@ -297,3 +297,25 @@ def test_no_plaintext_in_the_store_file_the_export_or_the_logs(store, db_path, s
     assert caplog.records  # key creation is logged ...
     assert TOKEN not in logged and refresh_token not in logged  # ... without any secret
     assert base64.b64encode(dek).decode() not in logged
+
+
+# --- with the local profile's real secrets adapter --------------------------------------------------
+def test_with_the_env_file_secret_store_and_a_rotated_keyring_file(store, tmp_path):
+    from shared.secrets.local import EnvFileSecretStore
+
+    folder = tmp_path / "secrets"
+    folder.mkdir()
+    k1 = generate_key()
+    (folder / "token-kek").write_text(k1 + "\n")
+    local = EnvFileSecretStore(environ={}, directory=folder)
+    cipher = TokenCipher(store, local, cache_seconds=0)
+    envelope = cipher.encrypt(TOKEN, tenant_id=A, purpose=PURPOSE)
+
+    k2 = generate_key()
+    (folder / "token-kek").write_text(keyring_json("k2", {"default": k1, "k2": k2}) + "\n")
+    assert cipher.rewrap_tenant_key(tenant_id=A) is True
+    (folder / "token-kek").write_text(keyring_json("k2", {"k2": k2}))
+    assert cipher.decrypt(envelope, tenant_id=A, purpose=PURPOSE) == TOKEN
+
+    from_env = EnvFileSecretStore(environ={"PLANNER_SECRET_TOKEN_KEK": keyring_json("k2", {"k2": k2})})
+    assert TokenCipher(store, from_env).decrypt(envelope, tenant_id=A, purpose=PURPOSE) == TOKEN
