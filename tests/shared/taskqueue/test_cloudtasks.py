@@ -243,7 +243,7 @@ class _Target(BaseHTTPRequestHandler):
 def target_server():
     handler = type("Target", (_Target,), {"received": [], "arrived": threading.Event(), "expected": 2})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}", handler

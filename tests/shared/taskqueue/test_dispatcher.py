@@ -223,7 +223,7 @@ class _Recorder(BaseHTTPRequestHandler):
 def local_server():
     handler = type("Handler", (_Recorder,), {"received": []})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield server, handler
