@@ -22,9 +22,10 @@ ENV_PREFIX = "PLANNER_"
 PLACEHOLDERS = frozenset({"", "changethis", "change-me", "changeme", "secret", "placeholder", "todo", "xxx", "dev"})
 
 # Secrets the gcp profile cannot start without (attribute names; env var = PREFIX + upper()).
+# deploy.sh mounts them from Secret Manager as environment variables. The keys that rotate
+# (the token key-encryption keyring `token-kek` and the session keyring `session-keys`) are read
+# at run time through the secrets port instead, cached with an expiry and refreshed on demand.
 REQUIRED_GCP_SECRETS = (
-    "session_signing_key",
-    "token_kek",
     "notion_client_id",
     "notion_client_secret",
     "csrf_secret",
@@ -77,8 +78,7 @@ class Settings(BaseSettings):
     notion_requests_per_second: float = Field(default=3.0, gt=0)
 
     # --- keys ---------------------------------------------------------------------------------
-    session_signing_key: SecretStr = SecretStr(_LOCAL_DEV_KEY)
-    token_kek: SecretStr = SecretStr(_LOCAL_DEV_KEY)  # base64 32-byte key-encryption key
+    session_signing_key: SecretStr = SecretStr(_LOCAL_DEV_KEY)  # local profile only; gcp uses `session-keys`
     csrf_secret: SecretStr = SecretStr(_LOCAL_DEV_KEY)
     admin_token: SecretStr = SecretStr("")
 

@@ -8,8 +8,6 @@ GCP_OK = {
     "PLANNER_GCP_PROJECT": "acme-planner",
     "PLANNER_GCS_BUCKET": "acme-planner-data",
     "PLANNER_TASKS_LOCATION": "europe-west1",
-    "PLANNER_SESSION_SIGNING_KEY": "k" * 40,
-    "PLANNER_TOKEN_KEK": "q" * 44,
     "PLANNER_NOTION_CLIENT_ID": "1f2d872b-594c-80e7-abcd-0037a1b2c3d4",
     "PLANNER_NOTION_CLIENT_SECRET": "secret_" + "x" * 40,
     "PLANNER_CSRF_SECRET": "c" * 40,
@@ -31,7 +29,7 @@ def test_gcp_profile_accepts_real_secrets(monkeypatch):
     assert GCP_OK["PLANNER_NOTION_CLIENT_SECRET"] not in repr(settings)  # SecretStr keeps values out of reprs
 
 
-@pytest.mark.parametrize("variable", ["PLANNER_SESSION_SIGNING_KEY", "PLANNER_TOKEN_KEK", "PLANNER_NOTION_CLIENT_SECRET", "PLANNER_CSRF_SECRET"])
+@pytest.mark.parametrize("variable", ["PLANNER_NOTION_CLIENT_ID", "PLANNER_NOTION_CLIENT_SECRET", "PLANNER_CSRF_SECRET"])
 @pytest.mark.parametrize("value", ["", "changethis", "  dev "])
 def test_gcp_profile_refuses_missing_or_placeholder_secret_naming_the_variable(monkeypatch, variable, value):
     for key, good in GCP_OK.items():
