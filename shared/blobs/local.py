@@ -329,6 +329,11 @@ class LocalBlobStore:
     @staticmethod
     def _remove_files(base: Path, targets: list[tuple[Path, str | None]]) -> None:
         for path, pending in targets:
+            if path.resolve() != path:
+                # A folder swapped for a symlink since the write: the index entry is gone, but
+                # never unlink through the link (it may point outside the tenant).
+                logger.warning("local blob store: left a file behind a symlink undeleted")
+                continue
             path.unlink(missing_ok=True)
             if pending:
                 (base / pending).unlink(missing_ok=True)
