@@ -161,7 +161,7 @@ class LocalBlobStore:
         """Key, generation and size of the live object, or None if absent."""
         base = self._tenant_dir(tenant_id)
         key = validate_key(key)
-        self._object_path(base, key)
+        self._object_path(base, key)  # refuse symlinked paths here too, as read() does
         with self._backend_errors("stat"):
             if not base.is_dir():
                 return None
