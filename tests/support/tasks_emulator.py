@@ -23,6 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV = ROOT / ".venv-tasks-emulator"
+INSTALLED_MARKER = VENV / ".installed"
 PACKAGE = "gcloud-tasks-emulator==0.6.2"
 INSTALL_TIMEOUT = 600
 START_TIMEOUT = 60
@@ -59,37 +60,31 @@ def ensure_installed() -> list[str]:
         if not Path(binary).exists() and shutil.which(binary) is None:
             raise EmulatorUnavailable(f"TASKS_EMULATOR_BIN={binary} does not exist")
         return [binary]
-    python = VENV / "bin" / "python"
-    if not python.exists():
+    if not INSTALLED_MARKER.exists():
         _install()
-    return [str(python), "-c", _LAUNCHER]
+    return [str(VENV / "bin" / "python"), "-c", _LAUNCHER]
 
 
 def _install() -> None:
-    # A lock, because two pytest processes may both find the venv missing; the venv is built
-    # beside its final place and renamed, so a half-built one is never taken for a good one.
+    # A lock, because two pytest processes may both find the venv missing; a marker written last,
+    # so a venv whose install was interrupted is rebuilt rather than trusted.
     lock_path = Path(tempfile.gettempdir()) / f"tasks-emulator-{hashlib.sha1(str(ROOT).encode()).hexdigest()[:12]}.lock"
     with open(lock_path, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if (VENV / "bin" / "python").exists():
+        if INSTALLED_MARKER.exists():
             return
-        staging = Path(tempfile.mkdtemp(prefix=".venv-tasks-emulator-", dir=ROOT))
-        try:
-            base_python = getattr(sys, "_base_executable", None) or shutil.which("python3") or sys.executable
-            for command in (
-                [base_python, "-m", "venv", "--clear", str(staging)],
-                [str(staging / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", PACKAGE],
-            ):
+        base_python = getattr(sys, "_base_executable", None) or shutil.which("python3") or sys.executable
+        for command in (
+            [base_python, "-m", "venv", "--clear", str(VENV)],
+            [str(VENV / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", PACKAGE],
+        ):
+            try:
                 done = subprocess.run(command, capture_output=True, text=True, timeout=INSTALL_TIMEOUT)
-                if done.returncode != 0:
-                    raise EmulatorUnavailable(f"{' '.join(command[:4])} failed: {done.stderr.strip()[-800:]}")
-            # Scripts in a venv hold absolute paths; ours runs "python -c", which survives the rename.
-            staging.rename(VENV)
-        except subprocess.TimeoutExpired as exc:
-            raise EmulatorUnavailable(f"installing {PACKAGE} timed out") from exc
-        finally:
-            if staging.exists():
-                shutil.rmtree(staging, ignore_errors=True)
+            except subprocess.TimeoutExpired:
+                raise EmulatorUnavailable(f"{' '.join(command[-3:])} timed out") from None
+            if done.returncode != 0:
+                raise EmulatorUnavailable(f"{' '.join(command[-3:])} failed: {done.stderr.strip()[-800:]}")
+        INSTALLED_MARKER.write_text(PACKAGE + "\n")
 
 
 class TasksEmulator:
