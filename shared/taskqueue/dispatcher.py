@@ -124,7 +124,7 @@ class LocalDispatcher:
                 headers=self._headers(task),
             )
             status = response.status_code
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             logger.warning("task %s delivery to %s failed: %s", task.task_id, task.function, type(exc).__name__)
             status = None
         now = self._clock()
