@@ -272,3 +272,32 @@ def _log_request(request: flask.Request, response: flask.Response, started: floa
             latency_ms=round(latency * 1000, 3),
         ),
     )
+
+
+def html_page(title: str, message: str, *, status: int = 200, link: tuple[str, str] | None = None,
+              headers: dict[str, str] | None = None) -> flask.Response:
+    """A small self-contained HTML page (no external assets) for flows a browser lands on."""
+    from html import escape
+
+    action = f'<p><a href="{escape(link[0])}">{escape(link[1])}</a></p>' if link else ""
+    body = (
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        "<meta name=viewport content='width=device-width,initial-scale=1'>"
+        f"<title>{escape(title)}</title><style>body{{font:16px/1.5 system-ui,sans-serif;max-width:36rem;"
+        "margin:4rem auto;padding:0 1rem;color:#1f2328}h1{font-size:1.4rem}</style></head>"
+        f"<body><h1>{escape(title)}</h1><p>{escape(message)}</p>{action}</body></html>"
+    )
+    response = flask.Response(body, status=status, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    for key, value in (headers or {}).items():
+        response.headers.add(key, value)
+    return response
+
+
+def redirect(location: str, *, cookies: list[str] = ()) -> flask.Response:
+    response = flask.Response(status=302)
+    response.headers["Location"] = location
+    response.headers["Cache-Control"] = "no-store"
+    for cookie in cookies:
+        response.headers.add("Set-Cookie", cookie)
+    return response

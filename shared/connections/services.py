@@ -1,0 +1,57 @@
+"""Wires the connection layer from the process's adapters (once per cold start)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from shared.auth.csrf import CsrfSigner
+from shared.auth.guard import SessionGuard
+from shared.auth.sessions import SessionManager
+from shared.backends import Backends
+from shared.connections.oauth_client import NotionOAuth
+from shared.connections.tenants import TenantRepository
+from shared.connections.tokens import NotionTokenProvider, TokenVault
+from shared.crypto import TokenCipher
+
+
+@dataclass
+class ConnectionServices:
+    backends: Backends
+    oauth_transport: object | None = None  # an httpx2 transport, for tests
+
+    @property
+    def settings(self):
+        return self.backends.settings
+
+    @cached_property
+    def tenants(self) -> TenantRepository:
+        return TenantRepository(self.backends.documents)
+
+    @cached_property
+    def cipher(self) -> TokenCipher:
+        return TokenCipher(self.backends.documents, self.backends.secrets)
+
+    @cached_property
+    def vault(self) -> TokenVault:
+        return TokenVault(self.backends.documents, self.cipher)
+
+    @cached_property
+    def oauth(self) -> NotionOAuth:
+        return NotionOAuth.from_settings(self.settings, transport=self.oauth_transport)
+
+    @cached_property
+    def tokens(self) -> NotionTokenProvider:
+        return NotionTokenProvider(self.vault, self.oauth, self.tenants)
+
+    @cached_property
+    def sessions(self) -> SessionManager:
+        return SessionManager(self.backends.secrets, self.settings)
+
+    @cached_property
+    def csrf(self) -> CsrfSigner:
+        return CsrfSigner.from_settings(self.settings)
+
+    @cached_property
+    def guard(self) -> SessionGuard:
+        return SessionGuard(self.sessions, self.backends.documents, self.csrf)
