@@ -1,0 +1,1 @@
+"""Authentication: user sessions, CSRF, and OIDC verification of Cloud Tasks / Scheduler calls."""
