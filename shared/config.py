@@ -104,7 +104,8 @@ class Settings(BaseSettings):
                 )
         if self.llm_provider == "openai" and self.llm_api_key.get_secret_value().strip().lower() in PLACEHOLDERS:
             raise ValueError(f"{ENV_PREFIX}LLM_API_KEY is missing or a placeholder; llm_provider=openai needs it")
-        for name in ("gcp_project", "gcs_bucket", "tasks_location"):
+        # Without the service account, task targets would accept an OIDC token minted by anyone.
+        for name in ("gcp_project", "gcs_bucket", "tasks_location", "tasks_service_account"):
             if not getattr(self, name).strip():
                 raise ValueError(f"{ENV_PREFIX}{name.upper()} is required by the gcp profile")
         return self

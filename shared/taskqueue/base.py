@@ -19,6 +19,9 @@ from typing import Any, Protocol, runtime_checkable
 
 from shared.ids import validate_tenant_id
 
+# Every task carries its tenant in this header (the body is the payload unchanged).
+TENANT_HEADER = "X-Planner-Tenant-Id"
+
 # Cloud Tasks task ids: letters, digits, hyphens, underscores; at most 500 characters.
 _TASK_ID = re.compile(r"^[A-Za-z0-9_-]{1,500}$")
 

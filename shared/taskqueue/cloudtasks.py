@@ -27,7 +27,7 @@ from google.protobuf import timestamp_pb2
 
 from shared.taskqueue.base import TaskRequest
 from shared.taskqueue.errors import TaskAlreadyExists, TaskQueueError
-from shared.taskqueue.local import TENANT_HEADER
+from shared.taskqueue.base import TENANT_HEADER
 
 if TYPE_CHECKING:
     from shared.config import Settings

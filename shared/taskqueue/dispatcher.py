@@ -19,7 +19,8 @@ from datetime import datetime, timedelta
 
 import httpx
 
-from shared.taskqueue.local import TENANT_HEADER, SqliteTaskQueue, StoredTask, utcnow
+from shared.taskqueue.base import TENANT_HEADER
+from shared.taskqueue.local import SqliteTaskQueue, StoredTask, utcnow
 
 logger = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-from shared.taskqueue.base import TaskRequest
+from shared.taskqueue.base import TENANT_HEADER, TaskRequest
 from shared.taskqueue.errors import TaskAlreadyExists, TaskQueueError
 
 logger = logging.getLogger(__name__)
@@ -37,7 +37,6 @@ DEFAULT_NAME_RETENTION = timedelta(hours=1)
 
 # Every delivery (local and Cloud Tasks) names the task's tenant in this header, beside the
 # X-CloudTasks-* ones; in gcp the OIDC check on the target is what makes it trustworthy.
-TENANT_HEADER = "X-Planner-Tenant-Id"
 _BUSY_TIMEOUT_MS = 10_000
 
 _SCHEMA = """

@@ -8,6 +8,7 @@ GCP_OK = {
     "PLANNER_GCP_PROJECT": "acme-planner",
     "PLANNER_GCS_BUCKET": "acme-planner-data",
     "PLANNER_TASKS_LOCATION": "europe-west1",
+    "PLANNER_TASKS_SERVICE_ACCOUNT": "planner-tasks@acme-planner.iam.gserviceaccount.com",
     "PLANNER_NOTION_CLIENT_ID": "1f2d872b-594c-80e7-abcd-0037a1b2c3d4",
     "PLANNER_NOTION_CLIENT_SECRET": "secret_" + "x" * 40,
     "PLANNER_CSRF_SECRET": "c" * 40,
