@@ -5,9 +5,9 @@ natively (datetimes as timestamps, so TTL policies on ``expires_at`` and range q
 
 Expiry: Firestore's TTL deletes expired documents lazily (typically within a day), so this adapter
 hides them itself — reads skip them, ``create`` treats them as absent, and queries drop them after
-the fact, which means a query with ``limit`` may return fewer documents than the limit while
-expired ones are waiting for deletion. ``set(merge=True)`` and ``increment`` act on the stored body
-even if it expired (as on SQLite).
+the fact; a query with ``limit`` then reads further pages to make up for them (a bounded number:
+past that it may return fewer documents than the limit). ``set(merge=True)`` and ``increment`` act
+on the stored body even if it expired (as on SQLite).
 
 Errors: the client retries transient failures itself; what still fails (ServiceUnavailable,
 DeadlineExceeded, InternalServerError, an exhausted retry, or any other API error) becomes
@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from google.api_core import exceptions as gexc
+from google.api_core.retry import Retry
 from google.cloud import firestore
 from google.cloud.firestore_v1 import FieldFilter
 from google.cloud.firestore_v1.field_path import FieldPath
@@ -44,6 +45,7 @@ T = TypeVar("T")
 _OPS = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">=", "in": "in", "array-contains": "array_contains"}
 _DIRECTIONS = {"asc": firestore.Query.ASCENDING, "desc": firestore.Query.DESCENDING}
 _BATCH_SIZE = 500  # Firestore's limit of writes per batch
+_MAX_TOP_UPS = 10  # extra pages a limited query reads to replace expired documents
 
 
 @contextmanager
@@ -75,7 +77,7 @@ class _FirestoreTransaction:
     def get(self, path: str) -> dict[str, Any] | None:
         parts = _paths.document(path)
         self._tracker.before_read()
-        snapshot = self._store._ref(self._tenant, parts).get(transaction=self._txn)
+        snapshot = self._store._ref(self._tenant, parts).get(transaction=self._txn, **self._store._call)
         data = self._store._live(snapshot)
         self._tracker.record_read("/".join(parts), data is not None)
         return data
@@ -113,13 +115,19 @@ class FirestoreDocumentStore:
         root_collection: str = "users",
         *,
         clock: Callable[[], datetime] = _values.utcnow,
+        retry: Retry | None = None,
         timeout: float | None = None,
     ) -> None:
+        """``retry``/``timeout`` override the client's per-call policy (None keeps its defaults,
+        which already retry transient errors); ``clock`` decides what has expired."""
         self._client = client
         self._root = validate_segment(root_collection, field="root_collection")
         self._clock = clock
-        # Per-call deadline; None keeps the client's defaults (which include its retries).
-        self._call: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+        self._call: dict[str, Any] = {}
+        if retry is not None:
+            self._call["retry"] = retry
+        if timeout is not None:
+            self._call["timeout"] = timeout
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FirestoreDocumentStore:
@@ -143,6 +151,30 @@ class FirestoreDocumentStore:
             return None
         data = snapshot.to_dict() or {}
         return None if _values.is_expired(data, self._clock()) else data
+
+    def _live_results(self, query: Any, limit: int | None) -> list[tuple[firestore.DocumentSnapshot, dict[str, Any]]]:
+        """Run ``query`` dropping expired documents; while some were dropped, page on (after the
+        last snapshot) to fill ``limit`` — at most :data:`_MAX_TOP_UPS` extra pages, after which
+        fewer than ``limit`` may be returned (logged)."""
+        found: list[tuple[firestore.DocumentSnapshot, dict[str, Any]]] = []
+        page, cursor = 0, None
+        while True:
+            page_query = query if cursor is None else query.start_after(cursor)
+            wanted = None if limit is None else limit - len(found)
+            if wanted is not None:
+                page_query = page_query.limit(wanted)
+            with _translate():
+                snapshots = list(page_query.stream(**self._call))
+            for snapshot in snapshots:
+                data = self._live(snapshot)
+                if data is not None:
+                    found.append((snapshot, data))
+            if wanted is None or len(snapshots) < wanted or len(found) >= limit:
+                return found
+            page, cursor = page + 1, snapshots[-1]
+            if page > _MAX_TOP_UPS:
+                logger.warning("query returned fewer than its limit: too many expired documents await deletion")
+                return found
 
     def _run_transaction(self, fn: Callable[[firestore.Transaction], T], max_attempts: int) -> T:
         if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
@@ -266,8 +298,8 @@ class FirestoreDocumentStore:
         limit: int | None = None,
         start_after: Sequence[Any] | None = None,
     ) -> list[Document]:
-        """Run the query on Firestore; expired documents are dropped afterwards, so ``limit`` may
-        return fewer documents than asked while some await TTL deletion."""
+        """Run the query on Firestore; expired documents are dropped afterwards (and replaced from
+        further pages, a bounded number of them: past that ``limit`` may return fewer)."""
         tenant = _paths.tenant(tenant_id)
         parts = _paths.collection(collection)
         _evaluate.check_query(filters, order_by, start_after, limit)
@@ -282,17 +314,10 @@ class FirestoreDocumentStore:
                 last = order_by[-1][1] if order_by else "asc"
                 query = query.order_by(FieldPath.document_id(), direction=_DIRECTIONS[last])
             query = query.start_after(list(start_after))
-        if limit is not None:
-            query = query.limit(limit)
-        with _translate():
-            snapshots = list(query.stream(**self._call))
-        found = []
-        for snapshot in snapshots:
-            data = self._live(snapshot)
-            if data is not None:
-                relative = self._relative(tenant, snapshot.reference)
-                found.append(Document(path=relative, data=data, update_time=snapshot.update_time))
-        return found
+        return [
+            Document(path=self._relative(tenant, snapshot.reference), data=data, update_time=snapshot.update_time)
+            for snapshot, data in self._live_results(query, limit)
+        ]
 
     # --- transactions -----------------------------------------------------------------------------
     def transaction(self, fn: Callable[[Any], T], *, tenant_id: str, max_attempts: int = 5) -> T:
@@ -348,9 +373,8 @@ class FirestoreDocumentStore:
             self._client.collection(self._root)
             .where(filter=FieldFilter(field, "<=", before))
             .order_by(field)
-            .limit(limit)
         )
-        return self._tenant_rows(query)
+        return self._tenant_rows(query, limit)
 
     def tenants_where(
         self, field: str, value: Any, *, limit: int = 500, start_after: str | None = None
@@ -365,17 +389,10 @@ class FirestoreDocumentStore:
         )
         if start_after is not None:
             query = query.start_after([validate_segment(start_after, field="start_after")])
-        return self._tenant_rows(query.limit(limit))
+        return self._tenant_rows(query, limit)
 
-    def _tenant_rows(self, query: Any) -> list[TenantRow]:
-        with _translate():
-            snapshots = list(query.stream(**self._call))
-        rows = []
-        for snapshot in snapshots:
-            data = self._live(snapshot)
-            if data is not None:
-                rows.append(TenantRow(tenant_id=snapshot.id, data=data))
-        return rows
+    def _tenant_rows(self, query: Any, limit: int) -> list[TenantRow]:
+        return [TenantRow(tenant_id=snapshot.id, data=data) for snapshot, data in self._live_results(query, limit)]
 
     def close(self) -> None:
         self._client.close()

@@ -197,3 +197,14 @@ def test_malformed_queries_are_refused(tasks, kwargs, field):
     with pytest.raises(InvalidRequest) as caught:
         tasks.query("tasks", tenant_id=T, **kwargs)
     assert caught.value.field == field
+
+
+def test_limit_is_filled_past_expired_documents(store):
+    now = datetime.now(timezone.utc)
+    for index in range(4):
+        store.set(f"locks/a{index}", {"n": index, "expires_at": now - timedelta(minutes=1)}, tenant_id=T)
+    for index in range(4, 7):
+        store.set(f"locks/b{index}", {"n": index}, tenant_id=T)
+    assert ids(store.query("locks", tenant_id=T, order_by=[("n", "asc")], limit=2)) == ["b4", "b5"]
+    assert ids(store.query("locks", tenant_id=T, limit=2)) == ["b4", "b5"]
+    assert ids(store.query("locks", tenant_id=T, filters=[Filter("n", ">", 0)], limit=3)) == ["b4", "b5", "b6"]
