@@ -22,6 +22,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 import chromadb  # noqa: E402  (telemetry must be off before import)
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space  # noqa: E402
 from chromadb.config import Settings  # noqa: E402
+from chromadb.errors import InvalidArgumentError  # noqa: E402
 from chromadb.utils.embedding_functions import register_embedding_function  # noqa: E402
 
 from shared.memory.embeddings import Embedder, get_embedder  # noqa: E402
@@ -29,6 +30,8 @@ from shared.memory.embeddings import Embedder, get_embedder  # noqa: E402
 logger = logging.getLogger(__name__)
 
 COLLECTION = "memory"
+# What Chroma raises for a malformed request (a bad ``where`` filter): not a ValueError.
+CHROMA_INVALID_ARGUMENT = (InvalidArgumentError, ValueError, TypeError)
 
 
 @register_embedding_function

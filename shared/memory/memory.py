@@ -237,6 +237,8 @@ class MemoryService:
         if where is not None and (not isinstance(where, Mapping) or not where):
             raise InvalidMemoryDocument("The where filter must be a non-empty mapping.", field="where")
         vector = self._embedder.embed([query])
+        from shared.memory.chroma_adapter import CHROMA_INVALID_ARGUMENT
+
         with self._tenant_lock(tenant_id):
             replica = self._replicas.latest(tenant_id)
             if replica is None:
@@ -246,7 +248,7 @@ class MemoryService:
                 result = collection.query(query_embeddings=vector, n_results=k,
                                           where=dict(where) if where else None,
                                           include=["documents", "metadatas", "distances"])
-            except (ValueError, TypeError) as exc:  # Chroma's InvalidArgumentError is a ValueError
+            except CHROMA_INVALID_ARGUMENT as exc:
                 raise InvalidMemoryDocument("The where filter is invalid.", field="where") from exc
         return [
             MemoryHit(id=hit_id, text=text or "", metadata=dict(metadata or {}), score=1.0 - float(distance))
