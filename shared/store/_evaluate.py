@@ -162,7 +162,7 @@ def run(
         return [*row[0], row[1]]
 
     def compare(left: list, right: list) -> int:
-        for a, b, direction in zip(left, right, directions):
+        for a, b, direction in zip(left, right, directions, strict=False):
             if a != b:
                 result = -1 if a < b else 1
                 return -result if direction == "desc" else result

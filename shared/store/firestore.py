@@ -42,7 +42,16 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-_OPS = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">=", "in": "in", "array-contains": "array_contains"}
+_OPS = {
+    "==": "==",
+    "!=": "!=",
+    "<": "<",
+    "<=": "<=",
+    ">": ">",
+    ">=": ">=",
+    "in": "in",
+    "array-contains": "array_contains",
+}
 _DIRECTIONS = {"asc": firestore.Query.ASCENDING, "desc": firestore.Query.DESCENDING}
 _BATCH_SIZE = 500  # Firestore's limit of writes per batch
 _MAX_TOP_UPS = 10  # extra pages a limited query reads to replace expired documents
@@ -137,8 +146,10 @@ class FirestoreDocumentStore:
 
     # --- helpers --------------------------------------------------------------------------------
     def _ref(self, tenant: str, parts: tuple[str, ...]) -> firestore.DocumentReference:
-        return self._client.collection(self._root).document(tenant) if not parts else self._client.document(
-            self._root, tenant, *parts
+        return (
+            self._client.collection(self._root).document(tenant)
+            if not parts
+            else self._client.document(self._root, tenant, *parts)
         )
 
     def _relative(self, tenant: str, reference: firestore.DocumentReference) -> str:
@@ -233,9 +244,7 @@ class FirestoreDocumentStore:
 
         self._run_transaction(replace_if_expired, max_attempts=5)
 
-    def update_if_unchanged(
-        self, path: str, data: dict[str, Any], *, tenant_id: str, update_time: datetime
-    ) -> None:
+    def update_if_unchanged(self, path: str, data: dict[str, Any], *, tenant_id: str, update_time: datetime) -> None:
         """Overwrite only if the document's ``update_time`` is still ``update_time`` (a
         ``last_update_time`` precondition); else ``PreconditionFailed`` (also when it is gone)."""
         tenant = _paths.tenant(tenant_id)
@@ -250,15 +259,15 @@ class FirestoreDocumentStore:
             raise PreconditionFailed()
         # ``update`` is the write that takes a precondition; fields not in ``data`` are deleted so
         # it overwrites. The key set read above is current as long as the precondition holds.
-        updates: dict[str, Any] = {FieldPath(key).to_api_repr(): firestore.DELETE_FIELD for key in snapshot.to_dict() or {}}
+        updates: dict[str, Any] = {
+            FieldPath(key).to_api_repr(): firestore.DELETE_FIELD for key in snapshot.to_dict() or {}
+        }
         updates.update({FieldPath(key).to_api_repr(): value for key, value in body.items()})
         if not updates:
             return  # an empty document replaced by an empty document, unchanged since read
         with _translate():
             try:
-                reference.update(
-                    updates, option=self._client.write_option(last_update_time=update_time), **self._call
-                )
+                reference.update(updates, option=self._client.write_option(last_update_time=update_time), **self._call)
             except (gexc.FailedPrecondition, gexc.NotFound) as exc:
                 raise PreconditionFailed() from exc
 
@@ -369,11 +378,7 @@ class FirestoreDocumentStore:
         if not isinstance(before, datetime) or before.tzinfo is None:
             raise InvalidRequest("before must be a timezone-aware datetime.", field="before")
         _check_limit(limit)
-        query = (
-            self._client.collection(self._root)
-            .where(filter=FieldFilter(field, "<=", before))
-            .order_by(field)
-        )
+        query = self._client.collection(self._root).where(filter=FieldFilter(field, "<=", before)).order_by(field)
         return self._tenant_rows(query, limit)
 
     def tenants_where(

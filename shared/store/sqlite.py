@@ -340,9 +340,7 @@ class SqliteDocumentStore:
                 raise AlreadyExists()
             self._put(conn, tenant, parts, _values.plain(body))
 
-    def update_if_unchanged(
-        self, path: str, data: dict[str, Any], *, tenant_id: str, update_time: datetime
-    ) -> None:
+    def update_if_unchanged(self, path: str, data: dict[str, Any], *, tenant_id: str, update_time: datetime) -> None:
         """Overwrite only if the stored ``update_time`` is still ``update_time``; else
         ``PreconditionFailed`` (also when the document is gone)."""
         tenant = _paths.tenant(tenant_id)
@@ -399,11 +397,15 @@ class SqliteDocumentStore:
         now = self._now_text()
         parent = "/".join(parts)
         with self._lock, self._translate():
-            rows = self._conn().execute(
-                "SELECT path, data, update_time FROM documents WHERE tenant_id = ? AND parent = ? "
-                "AND (expires_at IS NULL OR expires_at > ?)",
-                (tenant, parent, now),
-            ).fetchall()
+            rows = (
+                self._conn()
+                .execute(
+                    "SELECT path, data, update_time FROM documents WHERE tenant_id = ? AND parent = ? "
+                    "AND (expires_at IS NULL OR expires_at > ?)",
+                    (tenant, parent, now),
+                )
+                .fetchall()
+            )
         times = {path: update_time for path, _, update_time in rows}
         docs = [(path.rsplit("/", 1)[-1], _json.loads(data)) for path, data, _ in rows]
         found = _evaluate.run(docs, filters=filters, order_by=order_by, limit=limit, start_after=start_after)
@@ -434,12 +436,15 @@ class SqliteDocumentStore:
                 try:
                     conn.execute("BEGIN IMMEDIATE")
                 except sqlite3.OperationalError as exc:
+                    if not _is_busy(exc):
+                        with self._translate():
+                            raise
                     last = exc
                     continue
                 try:
-                    txn = _SqliteTransaction(self, conn, tenant)
-                    result = fn(txn)
                     with self._translate():
+                        txn = _SqliteTransaction(self, conn, tenant)
+                        result = fn(txn)
                         txn._apply()
                         conn.execute("COMMIT")
                     return result
@@ -454,11 +459,15 @@ class SqliteDocumentStore:
         """Every live document of the tenant, keyed by relative path ("" = root)."""
         tenant = _paths.tenant(tenant_id)
         with self._lock, self._translate():
-            rows = self._conn().execute(
-                "SELECT path, data FROM documents WHERE tenant_id = ? "
-                "AND (expires_at IS NULL OR expires_at > ?) ORDER BY path",
-                (tenant, self._now_text()),
-            ).fetchall()
+            rows = (
+                self._conn()
+                .execute(
+                    "SELECT path, data FROM documents WHERE tenant_id = ? "
+                    "AND (expires_at IS NULL OR expires_at > ?) ORDER BY path",
+                    (tenant, self._now_text()),
+                )
+                .fetchall()
+            )
         return {path: _json.loads(data) for path, data in rows}
 
     def delete_tenant(self, *, tenant_id: str) -> int:
@@ -476,9 +485,11 @@ class SqliteDocumentStore:
             raise InvalidRequest("before must be a timezone-aware datetime.", field="before")
         _check_limit(limit)
         with self._lock, self._translate():
-            rows = self._conn().execute(
-                tenants_due_sql(field), (_json.format_time(before), self._now_text(), limit)
-            ).fetchall()
+            rows = (
+                self._conn()
+                .execute(tenants_due_sql(field), (_json.format_time(before), self._now_text(), limit))
+                .fetchall()
+            )
         return [TenantRow(tenant_id=tenant, data=_json.loads(data)) for tenant, data in rows]
 
     def tenants_where(
@@ -496,11 +507,15 @@ class SqliteDocumentStore:
                 sql, params = planned
                 rows = self._conn().execute(sql, (*params, after, now, limit)).fetchall()
                 return [TenantRow(tenant_id=tenant, data=_json.loads(data)) for tenant, data in rows]
-            rows = self._conn().execute(
-                "SELECT tenant_id, data FROM documents WHERE path = '' AND tenant_id > ? "
-                "AND (expires_at IS NULL OR expires_at > ?) ORDER BY tenant_id",
-                (after, now),
-            ).fetchall()
+            rows = (
+                self._conn()
+                .execute(
+                    "SELECT tenant_id, data FROM documents WHERE path = '' AND tenant_id > ? "
+                    "AND (expires_at IS NULL OR expires_at > ?) ORDER BY tenant_id",
+                    (after, now),
+                )
+                .fetchall()
+            )
         wanted = _evaluate.sort_key(value)
         found = []
         for tenant, text in rows:
@@ -526,6 +541,14 @@ class SqliteDocumentStore:
                 self._conn_obj.close()
             self._conn_obj = None
             self._closed = True
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    """True if another connection holds the lock (as opposed to a broken file or statement)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "locked" in str(exc) or "busy" in str(exc)
 
 
 def _check_limit(limit: object) -> None:

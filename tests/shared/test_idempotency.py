@@ -83,7 +83,9 @@ def test_two_concurrent_deliveries_run_the_handler_once(store_factory, store, cl
         own = store_factory(clock=clock)  # each delivery: its own process-like store instance
         start.wait(WAIT)
         try:
-            outcomes[name] = run_once(own, handler, tenant_id=T, key="task-42", lock_timeout=LOCK, result_ttl=TTL, clock=clock)
+            outcomes[name] = run_once(
+                own, handler, tenant_id=T, key="task-42", lock_timeout=LOCK, result_ttl=TTL, clock=clock
+            )
         except IdempotencyInProgress as exc:
             outcomes[name] = exc
         finally:
@@ -210,7 +212,9 @@ def test_keys_are_per_tenant(store, clock):
 
 def test_an_unserialisable_result_is_an_error_and_frees_the_key(store, clock):
     with pytest.raises(IdempotencyResultError) as caught:
-        run_once(store, lambda: {"when": object()}, tenant_id=T, key="bad", lock_timeout=LOCK, result_ttl=TTL, clock=clock)
+        run_once(
+            store, lambda: {"when": object()}, tenant_id=T, key="bad", lock_timeout=LOCK, result_ttl=TTL, clock=clock
+        )
     assert caught.value.status == 500
     assert store.get(record_path("bad"), tenant_id=T) is None
 

@@ -172,7 +172,11 @@ def test_data_of_one_tenant_is_invisible_to_another_through_every_method(store):
     store.delete("tasks/t", tenant_id=B)
     assert store.get("tasks/t", tenant_id=A) == SECRET
     assert store.delete_tenant(tenant_id=B) == 2
-    assert store.export_tenant(tenant_id=A) == {"": {"workspace_id": "ws-a"}, "tasks/t": SECRET, "tasks/t/notes/n": SECRET}
+    assert store.export_tenant(tenant_id=A) == {
+        "": {"workspace_id": "ws-a"},
+        "tasks/t": SECRET,
+        "tasks/t/notes/n": SECRET,
+    }
 
 
 def test_tenant_ids_that_share_a_prefix_do_not_leak(store):

@@ -16,8 +16,20 @@ BASE = datetime(2025, 3, 1, 8, 0, tzinfo=timezone.utc)
 @pytest.fixture
 def tasks(store):
     rows = {
-        "a": {"title": "alpha", "priority": 3, "due": BASE + timedelta(days=2), "tags": ["deep", "home"], "meta": {"area": "work"}},
-        "b": {"title": "bravo", "priority": 1, "due": BASE + timedelta(days=1), "tags": ["home"], "meta": {"area": "home"}},
+        "a": {
+            "title": "alpha",
+            "priority": 3,
+            "due": BASE + timedelta(days=2),
+            "tags": ["deep", "home"],
+            "meta": {"area": "work"},
+        },
+        "b": {
+            "title": "bravo",
+            "priority": 1,
+            "due": BASE + timedelta(days=1),
+            "tags": ["home"],
+            "meta": {"area": "home"},
+        },
         "c": {"title": "charlie", "priority": 2, "due": BASE, "tags": [], "meta": {"area": "work"}},
         "d": {"title": "delta", "priority": 2.0, "tags": ["deep"]},
         "e": {"title": "echo", "priority": None},

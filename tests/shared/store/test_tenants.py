@@ -64,7 +64,9 @@ def test_tenants_due_orders_by_the_field_and_respects_before_and_limit(store):
     store.set("", {"next_plan_at": NOW + timedelta(seconds=1)}, tenant_id="tenant-g")  # not yet
     store.set("", {"next_plan_at": "2020-01-01"}, tenant_id="tenant-h")  # not a timestamp
     store.set("", {"other": 1}, tenant_id="tenant-i")  # no such field
-    store.set("", {"next_plan_at": NOW - timedelta(hours=1), "expires_at": NOW - timedelta(days=400)}, tenant_id="tenant-j")
+    store.set(
+        "", {"next_plan_at": NOW - timedelta(hours=1), "expires_at": NOW - timedelta(days=400)}, tenant_id="tenant-j"
+    )
     store.set("tasks/x", {"next_plan_at": NOW - timedelta(days=1)}, tenant_id="tenant-k")  # not a root
 
     due = store.tenants_due("next_plan_at", before=NOW)
