@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from shared.blobs.base import Blob, BlobInfo, BlobStore
+from shared.blobs.errors import GenerationMismatch
 from shared.memory.embeddings import Embedder
 from shared.memory.errors import EmbeddingModelUnavailable
 from shared.memory.model_files import locate_model
@@ -72,6 +73,7 @@ class TrafficBlobStore:
     bytes_read: int = 0
     manifest_writes: int = 0
     before_manifest_write: Callable[[], None] | None = None
+    lose_next_manifest_answer: bool = False  # write it, then answer as a retry after a lost reply would
     log: list[str] = field(default_factory=list)
 
     def read(self, key: str, *, tenant_id: str) -> Blob:
@@ -89,8 +91,12 @@ class TrafficBlobStore:
             if hook is not None:
                 hook()
         self.log.append(f"write {key}")
-        return self.inner.write(key, data, tenant_id=tenant_id, if_generation_match=if_generation_match,
-                                content_type=content_type)
+        generation = self.inner.write(key, data, tenant_id=tenant_id, if_generation_match=if_generation_match,
+                                      content_type=content_type)
+        if key == MANIFEST_KEY and self.lose_next_manifest_answer:
+            self.lose_next_manifest_answer = False
+            raise GenerationMismatch()
+        return generation
 
     def delete(self, key: str, *, tenant_id: str, if_generation_match: int | None = None) -> None:
         self.inner.delete(key, tenant_id=tenant_id, if_generation_match=if_generation_match)

@@ -171,6 +171,16 @@ def test_manifest_bumped_by_a_writer_that_ignored_the_lease(make_memory, clock):
         rogue_traffic.write(MANIFEST_KEY, base.data, tenant_id=A, if_generation_match=base.generation)
 
 
+def test_a_commit_whose_answer_was_lost_is_recognised_as_ours(make_memory):
+    memory, traffic = make_memory()
+    memory.upsert(TASKS[:1], tenant_id=A)
+    traffic.lose_next_manifest_answer = True
+    memory.upsert(TASKS[1:2], tenant_id=A)
+    manifest = Manifest.from_bytes(traffic.read(MANIFEST_KEY, tenant_id=A).data)
+    assert manifest.snapshot_id in _snapshot_ids(traffic, A)  # not discarded as a loser's upload
+    assert make_memory()[0].ids(tenant_id=A) == {"page-1", "page-2"}
+
+
 def test_crash_between_upload_and_commit_keeps_the_last_snapshot(make_memory, clock):
     writer, traffic = make_memory()
     writer.upsert(TASKS[:2], tenant_id=A)
