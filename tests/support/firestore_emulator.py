@@ -54,8 +54,16 @@ class FirestoreEmulator:
         from google.auth.credentials import AnonymousCredentials
         from google.cloud import firestore
 
-        os.environ[ENV_VAR] = self.host  # the client reads it at construction
-        return firestore.Client(project=project or new_project_id(), credentials=AnonymousCredentials())
+        # The client reads the variable once, at construction: set it just for that.
+        previous = os.environ.get(ENV_VAR)
+        os.environ[ENV_VAR] = self.host
+        try:
+            return firestore.Client(project=project or new_project_id(), credentials=AnonymousCredentials())
+        finally:
+            if previous is None:
+                os.environ.pop(ENV_VAR, None)
+            else:
+                os.environ[ENV_VAR] = previous
 
     def reset(self, project: str, database: str = "(default)") -> None:
         """Delete every document of ``project`` (the emulator's own reset endpoint)."""
