@@ -23,7 +23,7 @@ import secrets
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit, parse_qsl
+from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
 CODE_TTL_SECONDS = 600
 SCOPE = "read_content update_content insert_content"
@@ -134,9 +134,11 @@ class OAuthServer:
         except (binascii.Error, UnicodeDecodeError):
             raise OAuthError(401, "invalid_client", "Malformed client credentials.") from None
         client_id, _, secret = decoded.partition(":")
-        if not (hmac.compare_digest(client_id, self.client_id) and hmac.compare_digest(secret, self.client_secret)):
-            raise OAuthError(401, "invalid_client", "Invalid client credentials.")
-        return client_id
+        # RFC 6749 §2.3.1 form-encodes both parts before base64 (authlib does); plain works too.
+        for candidate_id, candidate_secret in ((client_id, secret), (unquote_plus(client_id), unquote_plus(secret))):
+            if hmac.compare_digest(candidate_id, self.client_id) and hmac.compare_digest(candidate_secret, self.client_secret):
+                return candidate_id
+        raise OAuthError(401, "invalid_client", "Invalid client credentials.")
 
     # --- tokens ----------------------------------------------------------------------------------------
 

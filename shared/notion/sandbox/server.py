@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -485,14 +486,24 @@ class _RequestHandler(BaseHTTPRequestHandler):
         logger.debug("%s %s", self.address_string(), format % args)
 
 
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (a timeout test, a closed browser tab) is not a sandbox failure.
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            logger.debug("client %s went away", client_address)
+            return
+        logger.exception("sandbox connection error from %s", client_address)
+
+
 class SandboxServer:
     """Serves a :class:`NotionSandbox` on ``host:port`` (port 0 picks a free one)."""
 
     def __init__(self, sandbox: NotionSandbox, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self.sandbox = sandbox
         handler = type("SandboxRequestHandler", (_RequestHandler,), {"sandbox": sandbox})
-        self.httpd = ThreadingHTTPServer((host, port), handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _HTTPServer((host, port), handler)
         self._thread: threading.Thread | None = None
 
     @property

@@ -211,3 +211,36 @@ async def test_unknown_ids_are_not_found(connected):
     gateway, _, _ = connected
     with pytest.raises(NotionNotFound):
         await gateway.retrieve_page("00000000-0000-4000-8000-000000000000", tenant_id=TENANT)
+
+
+async def test_injected_latency_beyond_the_timeout_is_retried_for_reads(server, sandbox):
+    tokens = SandboxTokens(server.url, sandbox.mint_tokens(sandbox.default_workspace.id))
+    clock = FakeClock()
+    gateway = NotionGateway(token_provider=tokens, base_url=server.url, timeout_seconds=0.2, clock=clock, sleep=clock.sleep)
+    httpx.delete(f"{server.url}/__sandbox__/requests")
+    httpx.post(f"{server.url}/__sandbox__/faults", json={"latency_ms": 1000, "count": 1, "path": "/v1/users/me"})
+    try:
+        me = await gateway.users_me(tenant_id=TENANT)
+    finally:
+        await gateway.aclose()
+    assert me["object"] == "user"
+    assert len(clock.sleeps) >= 1  # the timed-out attempt was retried after a back-off
+    assert httpx.get(f"{server.url}/__sandbox__/faults").json() == {"faults": []}
+
+
+async def test_gateway_from_settings_uses_the_configured_notion(server):
+    from shared.config import Settings
+
+    settings = Settings(notion_api_base=server.url, notion_requests_per_second=5.0)
+    tokens = SandboxTokens(server.url, {"access_token": "ntn_unknown", "refresh_token": "nrt_unknown"})
+    gateway = NotionGateway.from_settings(settings, token_provider=tokens)
+    httpx.delete(f"{server.url}/__sandbox__/requests")
+    try:
+        # An unknown token: the sandbox answers 401 (not 400 missing_version), so the version
+        # header was sent; the refresh is refused, so the call ends in NotionAuthError.
+        with pytest.raises(NotionAuthError):
+            await gateway.users_me(tenant_id=TENANT)
+    finally:
+        await gateway.aclose()
+    assert [(r["path"], r["status"]) for r in _log(server)] == [("/v1/users/me", 401), ("/v1/oauth/token", 400)]
+    assert gateway.limiter.rate == 5.0

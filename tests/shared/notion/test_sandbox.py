@@ -5,6 +5,7 @@ Driven over HTTP with httpx against a server on 127.0.0.1 (a free port), never t
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import os
@@ -17,7 +18,6 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import pytest
 
 from shared.notion.sandbox import NotionSandbox, SandboxServer, sign
 from tests.shared.notion.conftest import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI
@@ -103,6 +103,16 @@ def test_token_endpoint_requires_client_authentication(server):
     assert token_request(server, body, auth=(CLIENT_ID, "wrong")).status_code == 401
     assert httpx.post(f"{server.url}/v1/oauth/token", json=body).json()["error"] == "invalid_client"
     assert token_request(server, {"grant_type": "password"}).json()["error"] == "unsupported_grant_type"
+
+
+def test_client_credentials_may_be_form_encoded_inside_basic_auth():
+    sandbox = NotionSandbox(client_id="id/with odd chars", client_secret="s3cr&t=+", redirect_uris=[REDIRECT_URI])
+    tokens = sandbox.mint_tokens(sandbox.default_workspace.id)
+    with SandboxServer(sandbox) as server:
+        for user, password in (("id/with odd chars", "s3cr&t=+"), ("id%2Fwith+odd+chars", "s3cr%26t%3D%2B")):
+            basic = base64.b64encode(f"{user}:{password}".encode()).decode()
+            answer = httpx.post(f"{server.url}/v1/oauth/introspect", headers={"Authorization": f"Basic {basic}"}, json={"token": tokens["access_token"]})
+            assert answer.status_code == 200 and answer.json()["active"] is True
 
 
 def test_form_encoded_token_requests_work_too(server):
