@@ -1,15 +1,91 @@
-"""Cloud Function `usage`: Usage: metering summaries, logs, CSV export and quotas.
+"""Cloud Function `usage`: usage summary, logs, CSV export, and the admin tier switch.
 
 Thin by design: verify, parse, call `shared/`, map the result to a status code. Routing, the
-JSON error body and request logs come from `shared.web.Router`.
+JSON error body and request logs come from `shared.web.Router`; metering and quotas live in
+`shared.usage`. Every tenant endpoint takes the session (cookie or Bearer) and counts against the
+tenant's requests-per-minute limit (429 with Retry-After when over).
+
+    GET  /usage/summary                  today, the last 30 days by day and operation, quotas left
+    GET  /usage/logs                     ?operation=&from=&to=&limit=(1-100)&cursor=  newest first
+    GET  /usage/export.csv               ?operation=&from=&to=  the same logs as CSV (streamed)
+    POST /admin/tenants/{tenant_id}/tier {"tier": "free"|"pro"|"team"}  admin token only
 """
 
 from __future__ import annotations
 
+import flask
+
+from shared.auth.authenticate import require_admin
+from shared.backends import get_backends
+from shared.config import get_settings
+from shared.connections.services import ConnectionServices
 from shared.runtime import bootstrap
-from shared.web import Router
+from shared.usage.admin import TierChange, change_tier
+from shared.usage.export import csv_lines
+from shared.usage.history import MAX_EXPORT_ROWS, LogFilter, LogQuery, iter_logs, list_logs
+from shared.usage.quotas import QuotaService
+from shared.usage.summary import usage_summary
+from shared.web import Router, parse_json, parse_query
 
 settings = bootstrap("usage")
 router = Router("usage")
+_services: ConnectionServices | None = None
+_quotas: QuotaService | None = None
+
+
+def services() -> ConnectionServices:
+    global _services
+    if _services is None or _services.backends is not get_backends():
+        _services = ConnectionServices(get_backends())
+    return _services
+
+
+def quotas() -> QuotaService:
+    global _quotas
+    if _quotas is None or _quotas.store is not get_backends().documents:
+        _quotas = QuotaService(get_backends().documents)
+    return _quotas
+
+
+def signed_in(request, ctx) -> str:
+    """The caller's tenant, after the session check (401/403) and the rate limit (429)."""
+    claims = services().guard.require(request)
+    ctx.set_tenant(claims.tenant_id)
+    quotas().check_rate(tenant_id=claims.tenant_id)
+    return claims.tenant_id
+
+
+@router.get("/usage/summary")
+def summary(request, ctx):
+    tenant_id = signed_in(request, ctx)
+    return usage_summary(get_backends().documents, quotas(), tenant_id=tenant_id)
+
+
+@router.get("/usage/logs")
+def logs(request, ctx):
+    tenant_id = signed_in(request, ctx)
+    query = parse_query(request, LogQuery)
+    return list_logs(get_backends().documents, query, tenant_id=tenant_id)
+
+
+@router.get("/usage/export.csv")
+def export_csv(request, ctx):
+    tenant_id = signed_in(request, ctx)
+    where = parse_query(request, LogFilter)  # validated before the first byte is sent
+    rows = iter_logs(get_backends().documents, where, tenant_id=tenant_id)
+    response = flask.Response(csv_lines(rows), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="usage.csv"'
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Export-Row-Limit"] = str(MAX_EXPORT_ROWS)
+    return response
+
+
+@router.post("/admin/tenants/{tenant_id}/tier")
+def set_tier(request, ctx):
+    require_admin(request, get_settings())
+    body = parse_json(request, TierChange)
+    tenant_id = ctx.path_params["tenant_id"]
+    return change_tier(get_backends().documents, body.tier, tenant_id=tenant_id)
+
 
 usage = router.as_entry_point()

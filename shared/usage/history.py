@@ -114,15 +114,21 @@ def list_logs(store: DocumentStore, query: LogQuery, *, tenant_id: str) -> LogPa
 
 
 def iter_logs(
-    store: DocumentStore, where: LogFilter, *, tenant_id: str, max_rows: int = MAX_EXPORT_ROWS
+    store: DocumentStore,
+    where: LogFilter,
+    *,
+    tenant_id: str,
+    max_rows: int = MAX_EXPORT_ROWS,
+    page_size: int = EXPORT_PAGE,
 ) -> Iterator[LogEntry]:
-    """Every matching log, newest first, fetched page by page, stopping after ``max_rows``."""
+    """Every matching log, newest first, fetched ``page_size`` at a time, stopping after ``max_rows``."""
     after: str | None = None
     sent = 0
     while sent < max_rows:
-        page = _fetch(store, tenant_id=tenant_id, where=where, limit=min(EXPORT_PAGE, max_rows - sent), after=after)
+        wanted = min(page_size, max_rows - sent)
+        page = _fetch(store, tenant_id=tenant_id, where=where, limit=wanted, after=after)
         yield from page
         sent += len(page)
-        if len(page) < EXPORT_PAGE:
+        if len(page) < wanted:
             return
         after = page[-1].id
