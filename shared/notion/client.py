@@ -82,6 +82,12 @@ class _Call:
     idempotent: bool
 
 
+# The retry hooks of notion-client 3.1 this module overrides: fail at import, not mysteriously at
+# run time, if an upgrade renames them.
+_SDK_HOOKS = ("_can_retry", "_calculate_retry_delay", "_execute_single_request", "_parse_retry_after_header")
+if not all(callable(getattr(AsyncClient, hook, None)) for hook in _SDK_HOOKS):
+    raise ImportError("shared.notion.client needs notion-client 3.1's retry hooks: " + ", ".join(_SDK_HOOKS))
+
 # The call in progress in this task: the library's retry hooks below need to know whose budget to
 # use and whether the request may be repeated, and they are called without that context.
 _CURRENT_CALL: contextvars.ContextVar[_Call] = contextvars.ContextVar("notion_call")
