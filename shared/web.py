@@ -6,9 +6,11 @@ A function's ``main.py`` builds a :class:`Router`, registers thin handlers, and 
 * binds the log context (trace id from ``X-Cloud-Trace-Context``, a fresh request id, the function),
 * refuses bodies above the limit (413) and unknown routes (404/405) with the standard JSON error,
 * maps every :class:`shared.errors.AppError` to its status and the stable body
-  ``{"error": {"code", "message", "request_id", ...details}}``, pydantic validation errors to 400
-  naming the field, and anything unexpected to a 500 that says nothing about internals (the
-  exception goes to the log and to Sentry, scrubbed),
+  ``{"error": {"code", "message", "request_id", ...details}}``, and anything unexpected to a 500
+  that says nothing about internals (the exception goes to the log and to Sentry, scrubbed).
+  Request bodies become 400s naming the field only through :func:`parse_json` /
+  :func:`parse_query`: a validation error raised anywhere else is a bug (bad stored data, say)
+  and is a 500, not the caller's fault,
 * writes one request log line with latency, status, function, hashed tenant and trace.
 """
 
@@ -194,9 +196,6 @@ class Router:
                     logger.error("request failed: %s", error.code, exc_info=error)
                     _capture(error)
                 response = json_response(error_body(error, request_id), error.status, error.headers())
-            except pydantic.ValidationError as exc:
-                error = validation_error(exc)
-                response = json_response(error_body(error, request_id), error.status)
             except Exception as exc:  # the one place unexpected errors become a 500
                 logger.exception("unhandled error")
                 _capture(exc)

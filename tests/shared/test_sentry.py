@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import gzip
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import flask
 import pytest
@@ -14,43 +11,20 @@ import sentry_sdk
 from shared.config import Settings
 from shared.sentry import init_sentry, scrub_event
 from shared.web import Router
+from tests.support.sentry_collector import sentry_collector
 
 NOTION_TOKEN = "ntn_4Xq9secretTOKENvalue1234567890"
 REFRESH_TOKEN = "secret_RefreshTokenValueABCDEFGH123456"
 
 
-class _Collector(BaseHTTPRequestHandler):
-    envelopes: list[bytes] = []
-    received = threading.Event()
-
-    def do_POST(self):  # noqa: N802 - http.server API
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        if self.headers.get("Content-Encoding") == "gzip":
-            body = gzip.decompress(body)
-        type(self).envelopes.append(body)
-        type(self).received.set()
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
-def sentry_endpoint():
-    _Collector.envelopes = []
-    _Collector.received = threading.Event()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Collector)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://publickey@127.0.0.1:{server.server_address[1]}/42"
-    server.shutdown()
-    sentry_sdk.init(dsn=None)
+def collector():
+    with sentry_collector() as running:
+        yield running
 
 
-def test_handler_error_reaches_sentry_without_tokens(sentry_endpoint):
-    settings = Settings(sentry_dsn=sentry_endpoint, release="r-123", environment="test")
+def test_handler_error_reaches_sentry_without_tokens(collector):
+    settings = Settings(sentry_dsn=collector.dsn, release="r-123", environment="test")
     assert init_sentry(settings, function="oauth")
     router = Router("oauth")
 
@@ -66,15 +40,14 @@ def test_handler_error_reaches_sentry_without_tokens(sentry_endpoint):
         response = router.handle(flask.request)
     assert response.status_code == 500
     sentry_sdk.flush(timeout=10)
-    assert _Collector.received.wait(10), "no envelope reached the local Sentry endpoint"
-    raw = b"\n".join(_Collector.envelopes).decode("utf-8", "replace")
-    events = [json.loads(line) for line in raw.splitlines() if line.startswith("{") and '"exception"' in line]
+    assert collector.received.wait(10), "no envelope reached the local Sentry endpoint"
+    events = collector.events()
     assert events, "the envelope holds no error event"
     event = events[0]
     assert event["release"] == "r-123" and event["environment"] == "test"
     assert event["exception"]["values"][-1]["type"] == "RuntimeError"
     for secret in (NOTION_TOKEN, REFRESH_TOKEN, "authcode123"):
-        assert secret not in raw
+        assert secret not in collector.raw
 
 
 def test_scrub_event_redacts_by_name_and_shape():
