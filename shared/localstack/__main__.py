@@ -19,11 +19,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=ROOT / ".local")
     parser.add_argument("--tick-seconds", type=float, default=None,
                         help="fire every scheduler job every N seconds instead of on its cron schedule")
+    parser.add_argument("--real-notion", action="store_true",
+                        help="talk to the Notion named by PLANNER_NOTION_* instead of the local sandbox")
     args = parser.parse_args(argv)
 
     configure_logging(level="INFO")
     stack = LocalStack(StackConfig(host=args.host, base_port=args.base_port, data_dir=args.data_dir,
-                                   tick_seconds=args.tick_seconds))
+                                   tick_seconds=args.tick_seconds, sandbox=not args.real_notion))
     stop = {"requested": False}
 
     def request_stop(signum, frame):  # noqa: ARG001 - signal handler signature
@@ -40,6 +42,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     lines = ["", "Local stack is up (profile=local, data in %s):" % args.data_dir]
     lines += [f"  {name:<6} {url}   e.g. curl {url}/healthz" for name, url in urls.items()]
+    if not args.real_notion:
+        lines += [f"  notion {stack.config.sandbox_url}   the Notion sandbox (demo workspace; consent page at sign-in)"]
+    if "web" in urls:
+        lines += [f"Open {urls['web']} and sign in with Notion."]
+    else:
+        lines += [f"Sign in: open {urls['oauth']}/oauth/start"]
     lines += ["  task dispatcher: running;  scheduler tick: " + (f"every {args.tick_seconds:g} s" if args.tick_seconds else "cron schedule (infra/scheduler.json)"),
               "Press Ctrl-C to stop.", ""]
     sys.stdout.write("\n".join(lines) + "\n")
