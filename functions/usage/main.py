@@ -13,6 +13,8 @@ tenant's requests-per-minute limit (429 with Retry-After when over).
 
 from __future__ import annotations
 
+import itertools
+
 import flask
 
 from shared.auth.authenticate import require_admin
@@ -31,6 +33,7 @@ settings = bootstrap("usage")
 router = Router("usage")
 _services: ConnectionServices | None = None
 _quotas: QuotaService | None = None
+PRIVATE = {"Cache-Control": "no-store"}  # per-tenant data: never cached by a browser or proxy
 
 
 def services() -> ConnectionServices:
@@ -58,24 +61,27 @@ def signed_in(request, ctx) -> str:
 @router.get("/usage/summary")
 def summary(request, ctx):
     tenant_id = signed_in(request, ctx)
-    return usage_summary(get_backends().documents, quotas(), tenant_id=tenant_id)
+    return usage_summary(get_backends().documents, quotas(), tenant_id=tenant_id), 200, PRIVATE
 
 
 @router.get("/usage/logs")
 def logs(request, ctx):
     tenant_id = signed_in(request, ctx)
     query = parse_query(request, LogQuery)
-    return list_logs(get_backends().documents, query, tenant_id=tenant_id)
+    return list_logs(get_backends().documents, query, tenant_id=tenant_id), 200, PRIVATE
 
 
 @router.get("/usage/export.csv")
 def export_csv(request, ctx):
     tenant_id = signed_in(request, ctx)
     where = parse_query(request, LogFilter)  # validated before the first byte is sent
-    rows = iter_logs(get_backends().documents, where, tenant_id=tenant_id)
-    response = flask.Response(csv_lines(rows), mimetype="text/csv")
+    lines = csv_lines(iter_logs(get_backends().documents, where, tenant_id=tenant_id))
+    # Produce the header and the first row now, so a store failure on the first page is still a
+    # JSON error with its status; later pages stream.
+    head = [next(lines), *itertools.islice(lines, 1)]
+    response = flask.Response(itertools.chain(head, lines), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="usage.csv"'
-    response.headers["Cache-Control"] = "no-store"
+    response.headers.update(PRIVATE)
     response.headers["X-Export-Row-Limit"] = str(MAX_EXPORT_ROWS)
     return response
 

@@ -89,6 +89,7 @@ def test_summary_reports_today_days_operations_cost_and_quota(usage):
     record(OTHER, OperationType.PLAN, now)  # another tenant's usage never shows
     response = call(usage, "GET", "/usage/summary", bearer=token())
     assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.headers["Cache-Control"] == "no-store"
     body = response.get_json()
     assert body["tier"] == "free"
     assert len(body["days"]) == 30 and body["days"][-1] == body["today"]
