@@ -20,7 +20,7 @@ import flask
 from shared.auth.authenticate import require_admin
 from shared.backends import get_backends
 from shared.config import get_settings
-from shared.connections.services import ConnectionServices
+from shared.auth.guard import guard_for
 from shared.runtime import bootstrap
 from shared.usage.admin import TierChange, change_tier
 from shared.usage.export import csv_lines
@@ -31,16 +31,8 @@ from shared.web import Router, parse_json, parse_query
 
 settings = bootstrap("usage")
 router = Router("usage")
-_services: ConnectionServices | None = None
 _quotas: QuotaService | None = None
 PRIVATE = {"Cache-Control": "no-store"}  # per-tenant data: never cached by a browser or proxy
-
-
-def services() -> ConnectionServices:
-    global _services
-    if _services is None or _services.backends is not get_backends():
-        _services = ConnectionServices(get_backends())
-    return _services
 
 
 def quotas() -> QuotaService:
@@ -52,7 +44,7 @@ def quotas() -> QuotaService:
 
 def signed_in(request, ctx) -> str:
     """The caller's tenant, after the session check (401/403) and the rate limit (429)."""
-    claims = services().guard.require(request)
+    claims = guard_for(get_backends()).require(request)
     ctx.set_tenant(claims.tenant_id)
     quotas().check_rate(tenant_id=claims.tenant_id)
     return claims.tenant_id

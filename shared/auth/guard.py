@@ -34,3 +34,18 @@ class SessionGuard:
 
     def csrf_token(self, claims: SessionClaims) -> str:
         return self.csrf.issue(claims.session_id)
+
+
+_guards: dict[int, SessionGuard] = {}
+
+
+def guard_for(backends) -> SessionGuard:
+    """The session guard of a process's adapters (cached per Backends). Functions that only need
+    to know who is calling use this, so they do not import the Notion connection code."""
+    key = id(backends)
+    guard = _guards.get(key)
+    if guard is None or guard.store is not backends.documents:
+        guard = SessionGuard(SessionManager(backends.secrets, backends.settings), backends.documents,
+                             CsrfSigner.from_settings(backends.settings))
+        _guards[key] = guard
+    return guard

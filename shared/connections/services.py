@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from shared.auth.csrf import CsrfSigner
-from shared.auth.guard import SessionGuard
+from shared.auth.guard import SessionGuard, guard_for
 from shared.auth.sessions import SessionManager
 from shared.backends import Backends
 from shared.connections.oauth_client import NotionOAuth
@@ -54,4 +54,4 @@ class ConnectionServices:
 
     @cached_property
     def guard(self) -> SessionGuard:
-        return SessionGuard(self.sessions, self.backends.documents, self.csrf)
+        return guard_for(self.backends)
