@@ -56,6 +56,7 @@ HELP = Intent(tool=None)
 _I = re.IGNORECASE
 _QUOTED = re.compile(r"[\"“”«»]([^\"“”«»]+)[\"“”«»]|(?<!\w)'([^']+)'(?!\w)")
 _POLITE = re.compile(r"^(?:(?:please|pls|ok|okay|hey|can you|could you|would you|i want to|i'd like to)[\s,]+)+", _I)
+_POLITE_END = re.compile(r"(?:[\s,]+(?:please|pls|thanks|thank you|for me))+$", _I)
 
 _PRIORITY_PATTERNS = (
     (re.compile(r"\b(?:urgent(?:ly)?|asap)\b", _I), "urgent"),
@@ -184,8 +185,8 @@ _MOVE = re.compile(
     _I,
 )
 _SET_PRIORITY = (
-    re.compile(r"^(?:make|set|mark|change)\s+(?P<ref>.+?)\s+(?:to\s+|as\s+)?(?P<level>urgent|high|medium|normal|low)(?:[\s-]+prio(?:rity)?)?$", _I),
     re.compile(r"^(?:set|change)\s+(?:the\s+)?prio(?:rity)?\s+(?:of|for|on)\s+(?P<ref>.+?)\s+to\s+(?P<level>urgent|high|medium|normal|low)$", _I),
+    re.compile(r"^(?:make|set|mark|change)\s+(?P<ref>.+?)\s+(?:to\s+|as\s+)?(?P<level>urgent|high|medium|normal|low)(?:[\s-]+prio(?:rity)?)?$", _I),
 )
 _SET_ESTIMATE = (
     re.compile(r"^(?P<ref>.+?)\s+(?:will\s+take|takes|should\s+take|needs)\s+(?P<amount>.+)$", _I),
@@ -212,7 +213,7 @@ _SEARCH = (
 
 def parse_request(text: str, *, now: datetime, tz) -> Intent:
     """The intent of one user message; ``now`` is the user's local time (aware), ``tz`` its zone."""
-    message = _POLITE.sub("", _clean(text or ""))
+    message = _POLITE_END.sub("", _POLITE.sub("", _clean(text or "")))
     if not message:
         return HELP
 

@@ -110,10 +110,10 @@ def _calls_so_far(messages: Sequence[Message]) -> int:
 
 def _fit(intent: Intent, tool: ToolSpec) -> dict[str, Any]:
     """The intent's arguments renamed and filtered to what ``tool``'s schema declares."""
-    declared = tool.properties
     arguments = dict(intent.arguments)
-    if not declared:
-        return arguments
+    if "properties" not in tool.parameters:
+        return arguments  # the schema says nothing about its parameters: send what was understood
+    declared = tool.properties
     if "title" in arguments and "title" not in declared and intent.tool != "create_task":
         target = next((key for key in _REFERENCE_KEYS if key in declared), None)
         if target is not None:

@@ -125,8 +125,9 @@ def _ready_sentence(result: Any) -> str | None:
     return None
 
 
-def _entries(result: Any, *keys: str) -> list[Mapping[str, Any]] | None:
-    items = result if isinstance(result, list) else None
+def _entries(result: Any, *keys: str, bare_list: bool = True) -> list[Mapping[str, Any]] | None:
+    """The entries under the first of ``keys``, or ``result`` itself if it is a list and ``bare_list``."""
+    items = result if isinstance(result, list) and bare_list else None
     if isinstance(result, Mapping):
         for key in keys:
             if isinstance(result.get(key), list):
@@ -152,7 +153,7 @@ def _plan(result: Any, call: ToolCall, tz: tzinfo, *, heading: str) -> str:
             lines.append(f"- {_time(block.get('start'), tz)}–{_time(block.get('end'), tz)} {name}")
         if len(blocks) > _MAX_LISTED:
             lines.append(f"- … and {len(blocks) - _MAX_LISTED} more")
-    left_out = _entries(result, "left_out", "unplanned") or []
+    left_out = _entries(result, "left_out", "unplanned", bare_list=False) or []
     if left_out:
         lines.append("Not planned:")
         for item in left_out[:_MAX_LISTED]:
@@ -213,6 +214,8 @@ def confirm_one(call: ToolCall, content: str | None, tz: tzinfo) -> str:
         return _update(call, result, tz)
     if call.name == "complete_task":
         return f"Marked “{_title(call, result)}” as done."
+    if isinstance(result, str):
+        return result  # the tool answered in text: nothing to interpret
     ready = _ready_sentence(result)
     if call.name == "show_plan":
         return ready if ready and _entries(result, "blocks", "items", "plan") is None else _plan(
@@ -224,9 +227,7 @@ def confirm_one(call: ToolCall, content: str | None, tz: tzinfo) -> str:
         return _plan(result, call, tz, heading="Replanned your day")
     if call.name == "search_tasks":
         return _search(result, call, tz)
-    if ready:
-        return ready
-    return result if isinstance(result, str) else f"Done: {call.name}."
+    return ready or f"Done: {call.name}."
 
 
 def confirm(results: Sequence[tuple[ToolCall, str | None]], tz: tzinfo) -> str:
