@@ -15,7 +15,7 @@ tool                examples
                     ``X will take 45 min``; ``mark X in progress`` / ``blocked``
 ``complete_task``   ``complete X``; ``finish X``; ``mark X done`` / ``as complete``; ``X is done``
 ``show_plan``       ``what's my plan today``; ``show my plan for tomorrow``; ``what's on my
-                    schedule Friday``; ``plan?``
+                    schedule Friday``; ``what do I have on Friday``; ``what's next``; ``plan?``
 ``replan_day``      ``replan``; ``replan my day``; ``re-plan the rest of the day``
 ``search_tasks``    ``find dentist``; ``search for report``; ``show my open tasks``; ``list tasks
                     about taxes``
@@ -169,7 +169,8 @@ _REPLAN = re.compile(
 )
 _PLAN = re.compile(
     r"^(?:what(?:'s|’s|\s+is)?|whats|show(?:\s+me)?|see|give\s+me|how\s+does|how's|display|get)\b.*\b(?:plan|schedule|agenda|day)\b"
-    r"|^(?:my\s+)?(?:plan|schedule|agenda)\b",
+    r"|^(?:my\s+)?(?:plan|schedule|agenda)\b"
+    r"|^what(?:'s|’s|\s+is)?\s+(?:on|happening|next)\b|^whats\s+(?:on|next)\b|^what\s+do\s+i\s+have\b",
     _I,
 )
 _COMPLETE = (

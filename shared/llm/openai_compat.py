@@ -26,7 +26,7 @@ What the providers disagree on, and how this adapter evens it out:
   an invalid Gemini key is a 400 with reason ``API_KEY_INVALID``; all map to
   :mod:`shared.llm.errors`.
 
-Retries: 429, 5xx (and Anthropic's 529), timeouts and network errors are retried up to
+Retries: 408, 429, 5xx (and Anthropic's 529), timeouts and network errors are retried up to
 ``max_attempts`` in total, waiting what ``Retry-After``/``retry-after-ms`` asks (or exponential
 back-off with jitter), through an injectable ``sleep``. A ``Retry-After`` longer than
 ``max_retry_wait`` is not waited out: the error is raised at once with that ``retry_after``. A 429
@@ -85,7 +85,7 @@ Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], datetime]
 
 DEFAULT_MAX_TOKENS = 1024
-_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 529})
+_RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 529})
 _AUTH_STATUSES = frozenset({401, 403})
 # Provider fields of a tool call that must travel back with it on the next request.
 _ECHOED_CALL_FIELDS = ("extra_content",)
@@ -323,7 +323,7 @@ class OpenAICompatLLM:
             )
         if status == 429:
             return LLMRateLimited(**kwargs)
-        if status >= 500:
+        if status >= 500 or status == 408:
             return LLMUnavailable(**kwargs)
         return LLMRequestRejected(**kwargs)
 

@@ -288,13 +288,28 @@ async def test_retry_after_ms_wins_and_http_date_is_understood(sleep, context):
 
 
 async def test_5xx_and_timeouts_back_off_exponentially_then_succeed(sleep, context):
-    script = Script(error(500, "openai_error_500.json"), httpx.ReadTimeout("slow"), ok("openai_text.json"))
-    llm = make_llm(script, sleep, backoff_base=0.5)
+    script = Script(
+        error(500, "openai_error_500.json"),
+        httpx.ReadTimeout("slow"),
+        error(529),  # Anthropic's "overloaded"
+        error(408),
+        ok("openai_text.json"),
+    )
+    llm = make_llm(script, sleep, backoff_base=0.5, max_attempts=5)
 
     completion = await llm.complete(conversation(), AGENT_TOOLS, tenant_id=TENANT, context=context)
 
     assert completion.finish_reason == "stop"
-    assert sleep.delays == [0.5, 1.0]  # jitter pinned to its maximum
+    assert sleep.delays == [0.5, 1.0, 2.0, 4.0]  # jitter pinned to its maximum
+
+
+async def test_backoff_jitter_keeps_at_least_half_the_step(sleep, context):
+    script = Script(error(502), error(502), ok("openai_text.json"))
+    llm = make_llm(script, sleep, backoff_base=1.0, jitter=lambda: 0.0)
+
+    await llm.complete(conversation(), AGENT_TOOLS, tenant_id=TENANT, context=context)
+
+    assert sleep.delays == [0.5, 1.0]
 
 
 async def test_rate_limited_after_the_last_attempt(sleep, context):
