@@ -37,6 +37,7 @@ ROLES: frozenset[str] = frozenset({"system", "user", "assistant", "tool"})
 # The function-name alphabet OpenAI enforces; the strictest of the compatible providers.
 _TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
+
 def _copy(mapping: Mapping[str, Any] | None) -> dict[str, Any]:
     # A private copy: the caller's dict can change later without changing this call.
     return dict(mapping) if mapping else {}
