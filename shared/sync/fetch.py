@@ -1,10 +1,11 @@
 """Reading a data source from Notion for a sync: changed rows since a cursor, or every row.
 
-Notion's ``last_edited_time`` is truncated to the minute, and its query index may lag a change by
-a little: an incremental read asks for rows edited **on or after** ``cursor - margin`` (two minutes
-by default). The overlap returns a few rows again; they cost nothing extra (they ride in the same
-query page) and are recognised as unchanged by the job. One query request per 100 rows, nothing per
-row: a data source with no change costs exactly one request.
+The cursor of a data source is the time its previous read started. Notion's ``last_edited_time``
+is truncated to the minute and its query index may lag a change by a little, so an incremental
+read asks for rows edited **on or after** ``cursor - margin`` (two minutes by default). Rows edited
+inside that margin come back again; they ride in the same query page (no extra request) and the
+job recognises them as unchanged. One query request per 100 rows, nothing per row: a data source
+with no change costs exactly one request.
 """
 
 from __future__ import annotations
@@ -31,31 +32,21 @@ class SourceRead:
 
     data_source_id: str
     full: bool
+    started_at: datetime  # when the first query was sent: the next cursor
     pages: list[dict[str, Any]] = field(default_factory=list)
     requests: int = 0
 
-    def latest_edit(self) -> datetime | None:
-        """The greatest ``last_edited_time`` among the rows (the next cursor)."""
-        stamps = [_parse(p.get("last_edited_time")) for p in self.pages]
-        stamps = [s for s in stamps if s is not None]
-        return max(stamps) if stamps else None
 
+async def read_source(gateway: NotionGateway, data_source_id: str, *, tenant_id: str, cursor: datetime | None,
+                      now: datetime, margin: timedelta = DEFAULT_MARGIN) -> SourceRead:
+    """Every row of the data source edited since ``cursor - margin`` (every row if no cursor).
 
-def _parse(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-async def read_source(gateway: NotionGateway, data_source_id: str, *, tenant_id: str,
-                      cursor: datetime | None, margin: timedelta = DEFAULT_MARGIN) -> SourceRead:
-    """Every row of the data source edited since ``cursor - margin`` (every row if no cursor)."""
+    ``now`` (taken just before the first query) becomes the next cursor: every edit after it
+    is newer than the rows this read could miss, and the margin absorbs Notion's minute
+    truncation, its index lag and a little clock skew between Notion and us."""
     full = cursor is None
     query_filter = None if full else edited_since_filter(cursor - margin)
-    read = SourceRead(data_source_id, full)
+    read = SourceRead(data_source_id, full, now)
     start_cursor: str | None = None
     while True:
         response = await gateway.query_data_source(data_source_id, tenant_id=tenant_id, filter=query_filter,

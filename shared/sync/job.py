@@ -15,7 +15,7 @@ second one answers :class:`SyncBusy` and Cloud Tasks retries it):
    otherwise write. A full listing also deletes stored rows Notion no longer has. A pending
    deletion is skipped if the page came back live in this run's results.
 4. **Write** the memory first (one publish for the whole run), then the store, then mark the
-   deletions applied, save the cursors (the greatest ``last_edited_time`` seen per source) and
+   deletions applied, save the cursors (when each source's read started) and
    clear the dirty marks that did not change meanwhile. A failure before the end leaves the
    cursor where it was, so the next run redoes the work; every step is idempotent.
 
@@ -173,7 +173,7 @@ class SyncJob:
         for plan in plans:
             read = reads[plan.kind]
             previous = plan.previous if plan.previous and plan.previous.data_source_id == plan.data_source_id else None
-            cursor = max(filter(None, [previous.cursor if previous else None, read.latest_edit()]), default=None)
+            cursor = max(filter(None, [previous.cursor if previous else None, read.started_at]))
             last_full = now if plan.full else (previous.last_full_at if previous else None)
             state.sources[plan.kind] = SourceCursor(plan.data_source_id, cursor, last_full)
         for kind in list(state.sources):
@@ -212,7 +212,7 @@ class SyncJob:
             for plan in plans:
                 cursor = None if plan.full else plan.previous.cursor
                 read = await read_source(gateway, plan.data_source_id, tenant_id=tenant_id, cursor=cursor,
-                                         margin=self.margin)
+                                         now=self.clock(), margin=self.margin)
                 reads[plan.kind] = read
                 report.sources[plan.kind] = "full" if plan.full else "incremental"
                 report.notion_requests += read.requests

@@ -1,8 +1,8 @@
 """What the sync remembers per tenant: cursors per data source, and page deletions from webhooks.
 
-``sync/state`` holds, per kind (``task``/``routine``), the data source synced and its cursor: the
-greatest ``last_edited_time`` seen in that data source. The cursor comes from Notion's own
-timestamps, never from our clock, so clock skew between us and Notion cannot skip a change.
+``sync/state`` holds, per kind (``task``/``routine``), the data source synced and its cursor: when
+the last successful read of that data source started (the next read asks Notion for rows edited
+since the cursor minus a safety margin, see :mod:`shared.sync.fetch`).
 
 ``sync_deletions/{page_id}`` records the latest ``page.deleted``/``page.undeleted`` (or a move out
 of a synced data source) seen for a page, keyed by the event's timestamp so an older event that
