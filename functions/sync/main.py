@@ -88,8 +88,10 @@ def memory():
             from shared.memory.embeddings import get_embedder
             from shared.memory.memory import MemoryService
 
-            service = MemoryService(backends.blobs, backends.documents, get_embedder(),
-                                    cache_dir=Path(tempfile.gettempdir()) / "planner-memory")
+            # Local copies of snapshots: the instance's /tmp in gcp; beside the data in local, so
+            # two stacks (or test runs) on one machine never share a replica.
+            base = Path(backends.settings.data_dir) if backends.settings.profile == "local" else Path(tempfile.gettempdir())
+            service = MemoryService(backends.blobs, backends.documents, get_embedder(), cache_dir=base / "memory-cache")
             _memory = (backends, service)
         return _memory[1]
 
