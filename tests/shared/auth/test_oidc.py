@@ -337,6 +337,8 @@ def test_gcp_refuses_everything_when_no_service_account_is_configured(keys, cert
     _, url = certs
     request = flask_request("/tasks/plan", bearer(mint(keys)))
 
+    # Settings already refuse a gcp profile without it; this checks the defence in depth behind that.
+    unvalidated = gcp_settings().model_copy(update={"tasks_service_account": ""})
     with pytest.raises(OidcForbidden, match="no task service account"):
-        require_task_caller(request, gcp_settings(tasks_service_account=""), function="agent", http_request=Request(), certs_url=url)
+        require_task_caller(request, unvalidated, function="agent", http_request=Request(), certs_url=url)
     assert certs[0].hits == []

@@ -250,6 +250,7 @@ def test_gcp_profile_needs_the_session_keys_secret(clock):
         gcp_project="proj",
         gcs_bucket="bucket",
         tasks_location="europe-west1",
+        tasks_service_account="planner-tasks@proj.iam.gserviceaccount.com",
     )
     sessions = SessionManager(CachingSecrets({}), settings, clock=clock)
     with pytest.raises(SecretNotFound):
