@@ -15,6 +15,7 @@ import logging
 import shutil
 import threading
 import uuid
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,8 @@ class ReplicaCache:
     def __init__(self, snapshots: SnapshotStore, cache_dir: Path) -> None:
         self._snapshots = snapshots
         self._root = Path(cache_dir) / f"memory-{uuid.uuid4().hex[:12]}"
+        # /tmp of a Cloud Function is memory: never leave copies behind, even without close().
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self._root, True)
         self._replicas: dict[str, Replica] = {}
         self._lock = threading.Lock()
         self.bytes_downloaded = 0  # for tests and benchmarks
@@ -137,7 +140,7 @@ class ReplicaCache:
             tenants = list(self._replicas)
         for tenant_id in tenants:
             self.forget(tenant_id)
-        self.remove_dir(self._root)
+        self._cleanup()
 
     def _get(self, tenant_id: str) -> Replica | None:
         with self._lock:

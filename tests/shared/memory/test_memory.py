@@ -247,3 +247,36 @@ def test_validation_names_the_field(make_memory):
     with pytest.raises(Exception) as error:
         memory.search("x", tenant_id="../etc")
     assert getattr(error.value, "field", None) == "tenant_id"
+
+
+@pytest.mark.parametrize("lease_ttl", [timedelta(minutes=2), timedelta(0)], ids=["lease", "lease-always-expired"])
+def test_concurrent_writers_keep_every_vector(make_memory, lease_ttl):
+    import threading
+
+    import time
+
+    # With a zero TTL both writers always "hold" the lease: only the manifest precondition protects.
+    # Otherwise the waiter really waits (bounded) for the holder to release it.
+    writers = [make_memory(lease_ttl=lease_ttl, max_attempts=20, sleep=time.sleep, lease_poll=0.05,
+                           lease_wait=60.0)[0] for _ in range(2)]
+    errors: list[BaseException] = []
+
+    def run(index: int, memory) -> None:
+        try:
+            for n in range(3):
+                memory.upsert([MemoryDocument(f"w{index}-{n}", f"writer {index} task {n} " + "word " * n, {"w": index})],
+                              tenant_id=A)
+        except BaseException as exc:  # reported below, with the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i, m)) for i, m in enumerate(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    expected = {f"w{i}-{n}" for i in range(2) for n in range(3)}
+    reader = make_memory()[0]
+    assert reader.ids(tenant_id=A) == expected
+    assert reader.count(tenant_id=A) == 6
+    assert {h.id for h in reader.search("writer 1 task", tenant_id=A, k=6, where={"w": 1})} == {"w1-0", "w1-1", "w1-2"}
