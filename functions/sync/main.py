@@ -90,8 +90,12 @@ def memory():
 
             # Local copies of snapshots: the instance's /tmp in gcp; beside the data in local, so
             # two stacks (or test runs) on one machine never share a replica.
-            base = Path(backends.settings.data_dir) if backends.settings.profile == "local" else Path(tempfile.gettempdir())
-            service = MemoryService(backends.blobs, backends.documents, get_embedder(), cache_dir=base / "memory-cache")
+            local = backends.settings.profile == "local"
+            base = Path(backends.settings.data_dir) if local else Path(tempfile.gettempdir())
+            service = MemoryService(backends.blobs, backends.documents, get_embedder(),
+                                    cache_dir=base / "memory-cache")
+            if _memory is not None:
+                _memory[1].close()  # the settings changed (tests, local stack reload): drop the old copies
             _memory = (backends, service)
         return _memory[1]
 
