@@ -9,13 +9,16 @@ source has ``{"type": "database", "id": <database>, "data_source_id": <data sour
 :func:`classify` decides, from the event and the tenant's selected data sources alone (no I/O):
 
 * ``ignore``   not about the tenant's Tasks/Routines (another data source, a plain page, comments,
-  page body edits we do not read, an event type we do not know),
-* ``sync``     an incremental sync picks the change up (its ``last_edited_time`` moved),
-* ``full``     a full sync is needed: the change does not move pages' ``last_edited_time``
-  (a schema change alters how every row maps; a data source restored from the trash),
+  page body edits we do not read, an event type we do not know);
+* ``delete``   ``page.deleted`` (or a synced page moved out of the data sources): the page is
+  removed without asking Notion anything;
+* ``sync``     an incremental query of the changed data source picks the change up (its rows'
+  ``last_edited_time`` moved);
+* ``full``     the data source must be listed in full: the change does not move ``last_edited_time``
+  (a schema change alters how every row maps; a restored or moved-in row may keep an old one).
 
-plus, for ``page.deleted`` / ``page.undeleted`` / a move out of a data source, the page to
-remove or keep (:class:`PageChange`), so the job never scans Notion to find deletions.
+``page.undeleted`` also carries the page to keep (:class:`PageChange`), so a restoration overrules
+an older deletion that arrives late.
 """
 
 from __future__ import annotations
