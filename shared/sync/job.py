@@ -12,8 +12,9 @@ second one answers :class:`SyncBusy` and Cloud Tasks retries it):
 2. **Read** each planned source (:func:`shared.sync.fetch.read_source`): one query per 100 changed
    rows, nothing per unchanged row. Pending page deletions from webhooks need no Notion call.
 3. **Decide** per row: trashed/archived → delete; mapped value equal to the stored copy → nothing;
-   otherwise write. A full listing also deletes stored rows Notion no longer has. A pending
-   deletion is skipped if the page came back live in this run's results.
+   otherwise write. A full listing also deletes stored rows Notion no longer has; a data source
+   the tenant unselected takes its rows with it. A pending deletion is skipped if the page came
+   back live in this run's results.
 4. **Write** the memory first (one publish for the whole run), then the store, then mark the
    deletions applied, save the cursors (when each source's read started) and
    clear the dirty marks that did not change meanwhile. A failure before the end leaves the
@@ -144,7 +145,9 @@ class SyncJob:
         pending = deletions.pending(tenant_id=tenant_id)
         sources = {"task": config.tasks_data_source_id, "routine": config.routines_data_source_id}
         plans = self._plan(sources, state.sources, marks, full=full, poll=poll)
-        if not plans and not pending:
+        # Kinds synced before whose data source the tenant has since unselected: their rows go.
+        dropped = [kind for kind in state.sources if kind in COLLECTIONS and not sources.get(kind)]
+        if not plans and not pending and not dropped:
             DirtyMarks(self.store).clear(list(marks.values()), tenant_id=tenant_id)
             report.status = "nothing_to_do"
             return
@@ -166,6 +169,9 @@ class SyncJob:
             return
 
         changes = self._decide(plans, reads, pending, tenant_id=tenant_id, report=report)
+        for kind in dropped:
+            changes.deletes.update((COLLECTIONS[kind], page_id)
+                                   for page_id in self._stored_ids(COLLECTIONS[kind], tenant_id=tenant_id))
         self._write(changes, tenant_id=tenant_id, report=report)
         deletions.mark_applied(pending, tenant_id=tenant_id)
 
@@ -176,9 +182,8 @@ class SyncJob:
             cursor = max(filter(None, [previous.cursor if previous else None, read.started_at]))
             last_full = now if plan.full else (previous.last_full_at if previous else None)
             state.sources[plan.kind] = SourceCursor(plan.data_source_id, cursor, last_full)
-        for kind in list(state.sources):
-            if not sources.get(kind):
-                del state.sources[kind]  # the tenant unselected it
+        for kind in dropped:
+            del state.sources[kind]
         state.last_run_at = now
         state.last_result = report.to_dict()
         states.save(state, tenant_id=tenant_id)

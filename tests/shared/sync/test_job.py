@@ -375,6 +375,19 @@ async def test_switching_the_tasks_source_replaces_the_rows(job, ws, store, memo
     assert {d.id for d in memory.docs.values() if d.metadata["kind"] == "task"} == {page["id"]}
 
 
+async def test_unselecting_the_routines_source_removes_its_rows(job, ws, store, memory, tenants_repo, tenant_id):
+    await job.run(tenant_id=tenant_id)
+    config = tenants_repo.get_config(tenant_id=tenant_id)
+    tenants_repo.save_config(config.model_copy(update={"routines_data_source_id": None}), tenant_id=tenant_id)
+
+    report = await job.run(tenant_id=tenant_id)
+
+    assert (report.deleted, report.notion_requests) == (6, 0)
+    assert store.query("routines", tenant_id=tenant_id) == []
+    assert {d.metadata["kind"] for d in memory.docs.values()} == {"task"}
+    assert set(SyncStateRepository(store).load(tenant_id=tenant_id).sources) == {"task"}
+
+
 @pytest.fixture
 def tenants_repo(services):
     return services.tenants
