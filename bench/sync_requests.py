@@ -118,8 +118,9 @@ class _Scenario:
                                     configured=WEBHOOK_TOKEN)
         self.intake = WebhookIntake(store=store, tasks=SqliteTaskQueue(tmp / "queue.sqlite3"),
                                     tenants=services.tenants, tokens=tokens, clock=self.clock)
-        self.job = SyncJob(store=store, tenants=services.tenants, memory=_NoMemory(), clock=self.clock,
-                           gateway_factory=lambda: NotionGateway.from_settings(settings, token_provider=services.tokens))
+        self.job = SyncJob(
+            store=store, tenants=services.tenants, memory=_NoMemory(), clock=self.clock,
+            gateway_factory=lambda: NotionGateway.from_settings(settings, token_provider=services.tokens))
 
     def _rows(self, source: str) -> list[dict[str, Any]]:
         return [p for p in self.ws.pages.values()

@@ -22,8 +22,8 @@ SORT_BY_EDIT = [{"timestamp": "last_edited_time", "direction": "ascending"}]
 
 def edited_since_filter(since: datetime) -> dict[str, Any]:
     """Notion's timestamp filter for rows edited on or after ``since``."""
-    moment = since.astimezone(timezone.utc).replace(microsecond=0)
-    return {"timestamp": "last_edited_time", "last_edited_time": {"on_or_after": moment.isoformat().replace("+00:00", "Z")}}
+    moment = since.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return {"timestamp": "last_edited_time", "last_edited_time": {"on_or_after": moment}}
 
 
 @dataclass

@@ -155,8 +155,8 @@ class DirtyMarks:
 
     def mark(self, kind: str, *, full: bool, now: datetime, tenant_id: str) -> None:
         field_name = "full_at" if full else "at"
-        self.store.set(f"{DIRTY}/{validate_segment(kind, field='kind')}", {field_name: now, EXPIRES_AT: now + DELETION_TTL},
-                       tenant_id=tenant_id, merge=True)
+        path = f"{DIRTY}/{validate_segment(kind, field='kind')}"
+        self.store.set(path, {field_name: now, EXPIRES_AT: now + DELETION_TTL}, tenant_id=tenant_id, merge=True)
 
     def load(self, *, tenant_id: str) -> dict[str, DirtyMark]:
         marks = {}

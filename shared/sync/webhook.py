@@ -94,8 +94,9 @@ def verification_token_of(raw: bytes) -> str | None:
         payload = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         return None
-    if isinstance(payload, dict) and set(payload) == {"verification_token"} and valid_token(payload["verification_token"]):
-        return payload["verification_token"]
+    if isinstance(payload, dict) and set(payload) == {"verification_token"}:
+        token = payload["verification_token"]
+        return token if valid_token(token) else None
     return None
 
 
@@ -172,7 +173,8 @@ class WebhookIntake:
         sources = {"task": config.tasks_data_source_id, "routine": config.routines_data_source_id}
         selected = [ds for ds in sources.values() if ds]
         relevance = classify(event, selected)
-        if relevance.action == "ignore" and event.type in ("page.deleted", "page.moved") and event.entity.type == "page":
+        left = event.type in ("page.deleted", "page.moved") and event.entity.type == "page"
+        if relevance.action == "ignore" and left:
             # A page that left our data sources only matters if we hold a copy of it.
             page_id = dashed_id(event.entity.id)
             relevance = classify(event, selected, page_is_synced=self._page_is_synced(page_id, tenant_id=tenant_id))

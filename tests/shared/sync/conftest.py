@@ -50,7 +50,8 @@ def secrets_dir(tmp_path):
 def tokens(store, secrets_dir, clock) -> VerificationTokens:
     """Local-profile token handling with the test token already configured."""
     secrets = EnvFileSecretStore(environ={}, directory=secrets_dir)
-    return VerificationTokens(store=store, secrets=secrets, configured=TOKEN, local_secrets_dir=secrets_dir, clock=clock)
+    return VerificationTokens(store=store, secrets=secrets, configured=TOKEN, local_secrets_dir=secrets_dir,
+                              clock=clock)
 
 
 @pytest.fixture

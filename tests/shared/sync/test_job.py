@@ -189,7 +189,8 @@ async def test_the_first_sync_lists_both_sources_in_full(job, ws, store, memory,
     assert doc.metadata["kind"] == "task" and doc.metadata["status"] == "in_progress"
     assert "Outline first" in doc.text and "writing" in doc.text
     state = SyncStateRepository(store).load(tenant_id=tenant_id)
-    assert state.sources["task"].cursor is not None and state.sources["task"].data_source_id == ws.demo["tasks_data_source_id"]
+    assert state.sources["task"].cursor is not None
+    assert state.sources["task"].data_source_id == ws.demo["tasks_data_source_id"]
 
 
 async def test_an_incremental_sync_queries_only_the_changed_source_once(job, ws, store, memory, tenant_id,
@@ -223,7 +224,8 @@ async def test_rows_inside_the_safety_margin_are_read_again_but_not_rewritten(jo
     publishes = memory.publishes
 
     notion_clock.advance(1)  # within the two-minute margin of the cursor
-    ws.update_page(find(ws, "tasks", "Book dentist appointment")["id"], {"properties": {"Estimate": {"number": 15}}}, ws.user)
+    dentist = find(ws, "tasks", "Book dentist appointment")
+    ws.update_page(dentist["id"], {"properties": {"Estimate": {"number": 15}}}, ws.user)
     deliver_outbox(sandbox, intake)
     report = await job.run(tenant_id=tenant_id)
 

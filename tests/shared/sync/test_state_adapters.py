@@ -66,7 +66,8 @@ def test_cursors_round_trip(any_store):
 def test_the_intake_deduplicates_on_the_adapter(any_store, tmp_path):
     tenants = TenantRepository(any_store)
     tenant_id = connect_tenant(tenants)
-    tokens = VerificationTokens(store=any_store, secrets=EnvFileSecretStore(environ={}, directory=None), configured=TOKEN)
+    tokens = VerificationTokens(store=any_store, secrets=EnvFileSecretStore(environ={}, directory=None),
+                                configured=TOKEN)
     queue = SqliteTaskQueue(tmp_path / "queue.sqlite3")
     intake = WebhookIntake(store=any_store, tasks=queue, tenants=tenants, tokens=tokens)
 

@@ -193,7 +193,8 @@ class FailingOnceQueue:
         return self.inner.enqueue(request)
 
 
-def test_a_failed_enqueue_withdraws_the_claim_so_notions_retry_is_processed(store, queue, tenants, tokens, clock, tenant_id):
+def test_a_failed_enqueue_withdraws_the_claim_so_notions_retry_is_processed(store, queue, tenants, tokens, clock,
+                                                                            tenant_id):
     intake = WebhookIntake(store=store, tasks=FailingOnceQueue(queue), tenants=tenants, tokens=tokens, clock=clock)
 
     with pytest.raises(TaskQueueError):
@@ -310,7 +311,8 @@ def test_a_second_verification_request_cannot_replace_the_token(unconfigured, se
 
 def test_gcp_parks_the_token_for_the_operator_first_one_wins(store, queue, tenants, tmp_path, clock, caplog):
     blobs = LocalBlobStore(tmp_path / "blobs")
-    tokens = VerificationTokens(store=store, secrets=EnvFileSecretStore(environ={}, directory=None), blobs=blobs, clock=clock)
+    tokens = VerificationTokens(store=store, secrets=EnvFileSecretStore(environ={}, directory=None), blobs=blobs,
+                                clock=clock)
     intake = WebhookIntake(store=store, tasks=queue, tenants=tenants, tokens=tokens, clock=clock)
     token = event("verification.json")["verification_token"]
 
