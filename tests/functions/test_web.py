@@ -1,0 +1,253 @@
+"""The web function end to end: real sign-in through the oauth function against the sandbox
+Notion, then the dashboard's pages and forms on the local store (CSRF on every form, security
+headers on every response, onboarding that creates databases in the sandbox)."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlencode, urlparse
+
+import httpx
+import pytest
+
+from shared.connections.services import ConnectionServices
+from shared.ids import tenant_id_for_workspace
+from tests.functions.conftest import FUNCTION_URLS, function_client
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def consent(server, authorize_url: str) -> str:
+    query = {k: v[0] for k, v in parse_qs(urlparse(authorize_url).query).items()}
+    answer = httpx.post(f"{server.url}/v1/oauth/authorize", content=urlencode({**query, "decision": "allow"}),
+                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert answer.status_code in (302, 303)
+    return answer.headers["Location"]
+
+
+def sign_in(server) -> tuple[str, str]:
+    """Sign in through the oauth function as a browser would; return (session token, landing URL)."""
+    oauth = function_client("oauth")
+    started = oauth.get("/oauth/start")
+    back = urlparse(consent(server, started.headers["Location"]))
+    response = oauth.get(f"{back.path}?{back.query}")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("planner_session="))
+    return cookie.split(";")[0].split("=", 1)[1], response.headers["Location"]
+
+
+@pytest.fixture
+def web(local_env, notion_sandbox):
+    """A signed-in browser on the web function (a new tenant: the sandbox's demo workspace)."""
+    _, server = notion_sandbox
+    token, landing = sign_in(server)
+    assert landing == FUNCTION_URLS["web"] + "/onboarding"
+    client = function_client("web")
+    client.set_cookie("planner_session", token)
+    return client
+
+
+def csrf_of(page) -> str:
+    match = CSRF.search(page.get_data(as_text=True))
+    assert match, "the page has no CSRF field"
+    return match.group(1)
+
+
+def post(client, path: str, page, data: dict | None = None, **kwargs):
+    """Submit a form of ``page`` (its CSRF token included) as the browser would."""
+    return client.post(path, data={"csrf_token": csrf_of(page), **(data or {})}, **kwargs)
+
+
+def tenant_of(sandbox) -> str:
+    return tenant_id_for_workspace(sandbox.default_workspace.id)
+
+
+def assert_secure_headers(response) -> None:
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp and "form-action 'self'" in csp
+    assert "http" not in csp  # no source from another origin, not even a CDN
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def onboard_with_templates(web, *, examples: bool = True, days=("1", "2", "3", "4", "5", "6", "7")):
+    """Walk the wizard: create the databases under the demo page, then a schedule covering the day."""
+    sources = web.get("/onboarding/sources")
+    parent = re.search(r'<option value="([0-9a-f-]{36})">Planner demo</option>', sources.get_data(as_text=True))
+    assert parent, "the demo page is offered as a parent"
+    data = {"parent_page_id": parent.group(1), **({"examples": "on"} if examples else {})}
+    created = post(web, "/onboarding/template", sources, data)
+    assert created.status_code == 303 and created.headers["Location"] == "/onboarding/schedule"
+    schedule = web.get("/onboarding/schedule")
+    saved = post(web, "/onboarding/schedule", schedule, {
+        "planning_time": "07:30", "timezone": "UTC", "work_start": "00:00", "work_end": "23:59", "work_days": list(days)})
+    assert saved.status_code == 303 and saved.headers["Location"] == "/onboarding/preview"
+    return parent.group(1)
+
+
+# --- public pages, headers, static files ---------------------------------------------------------
+
+
+def test_landing_offers_sign_in_with_notion_and_sends_every_security_header(local_env):
+    client = function_client("web")
+    page = client.get("/")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    assert f'href="{FUNCTION_URLS["oauth"]}/oauth/start"' in html and "Sign in with Notion" in html
+    assert '<html lang="en">' in html and "<h1>" in html and 'href="#main"' in html
+    assert not re.search(r'(src|href)="(https?:)?//', html.replace(FUNCTION_URLS["oauth"], ""))  # nothing external
+    assert_secure_headers(page)
+    assert page.headers["Cache-Control"] == "no-store"
+    help_page = client.get("/help")  # public
+    assert help_page.status_code == 200 and "How planning works" in help_page.get_data(as_text=True)
+
+
+def test_pages_send_a_signed_out_browser_to_the_landing_page_and_the_api_answers_401(local_env):
+    client = function_client("web")
+    for path in ("/app", "/onboarding", "/onboarding/sources", "/chat", "/usage", "/settings", "/feedback"):
+        response = client.get(path)
+        assert response.status_code == 302 and response.headers["Location"] == "/", path
+    api = client.post("/api/chat", json={"message": "hello"})
+    assert api.status_code == 401 and api.get_json()["error"]["code"] == "session_missing"
+    assert_secure_headers(api)
+    forged = client.get("/app", headers={"Cookie": "planner_session=not-a-token"})
+    assert forged.status_code == 302
+
+
+def test_static_files_are_served_with_a_content_hash_and_nothing_else_is(local_env):
+    client = function_client("web")
+    html = client.get("/").get_data(as_text=True)
+    css_url = re.search(r'href="(/assets/app\.css\?v=[0-9a-f]+)"', html).group(1)
+    css = client.get(css_url)
+    assert css.status_code == 200 and css.mimetype == "text/css"
+    assert "immutable" in css.headers["Cache-Control"] and css.headers["X-Content-Type-Options"] == "nosniff"
+    js_url = re.search(r'src="(/assets/app\.js\?v=[0-9a-f]+)"', html).group(1)
+    assert client.get(js_url).mimetype == "text/javascript"
+    for path in ("/assets/main.py", "/assets/..%2fmain.py", "/assets/%2e%2e%2fmain.py", "/assets/", "/assets/a/b"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert b"import" not in response.get_data()
+
+
+# --- onboarding -------------------------------------------------------------------------------------
+
+
+def test_onboarding_creates_the_databases_sets_the_schedule_previews_and_finishes(web, notion_sandbox, local_env):
+    sandbox, _ = notion_sandbox
+    tenant = tenant_of(sandbox)
+    welcome = web.get("/onboarding")
+    assert welcome.status_code == 200 and "Connected to" in welcome.get_data(as_text=True)
+    assert_secure_headers(welcome)
+    assert web.get("/app").headers["Location"] == "/onboarding"  # not onboarded yet
+    assert web.get("/onboarding/preview").headers["Location"] == "/onboarding/sources"
+
+    sources = web.get("/onboarding/sources")
+    html = sources.get_data(as_text=True)
+    assert "Tasks" in html and "Routines" in html and "Planner demo" in html
+    before = {source["id"] for ws in [sandbox.default_workspace] for source in ws.data_sources.values()}
+    onboard_with_templates(web)
+
+    config = ConnectionServices(local_env).tenants.get_config(tenant_id=tenant)
+    new_sources = {config.tasks_data_source_id, config.routines_data_source_id}
+    assert None not in new_sources and not new_sources & before  # two new data sources
+    workspace = sandbox.default_workspace
+    tasks_schema = workspace.data_sources[config.tasks_data_source_id]["properties"]
+    assert {"Name", "Status", "Priority", "Due", "Scheduled", "Estimate", "Splittable"} <= set(tasks_schema)
+    rows = [p for p in workspace.pages.values() if p["parent"].get("data_source_id") == config.tasks_data_source_id]
+    assert len(rows) == 4  # the example tasks
+    assert config.timezone == "UTC" and config.working_hours.days == [1, 2, 3, 4, 5, 6, 7]
+
+    preview = web.get("/onboarding/preview")
+    text = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and 'id="plan"' in text
+    assert "Try the planner: mark this task done in Notion" in text and "Inbox zero" in text
+
+    finished = post(web, "/onboarding/finish", preview)
+    assert finished.status_code == 303 and finished.headers["Location"] == "/app?welcome=1"
+    root = local_env.documents.get("", tenant_id=tenant)
+    assert root.get("next_plan_at") is not None  # the daily plan is scheduled
+    queued = [t for t in local_env.tasks.all_tasks() if t.tenant_id == tenant and t.function == "sync"]
+    assert len(queued) == 1 and queued[0].payload["full"] is True and queued[0].path == "/tasks/sync"
+    today = web.get("/app?welcome=1")
+    assert today.status_code == 200 and "Write the project update" in today.get_data(as_text=True)
+    assert web.get("/").headers["Location"] == "/app"
+
+
+def test_every_onboarding_form_refuses_a_missing_or_foreign_csrf_token(web, notion_sandbox, local_env):
+    sandbox, server = notion_sandbox
+    tenant = tenant_of(sandbox)
+    forms = {"/onboarding/sources": {"tasks_data_source_id": "2793432a-dd11-4cdb-8241-447531d0a674"},
+             "/onboarding/template": {"parent_page_id": "2793432a-dd11-4cdb-8241-447531d0a674"},
+             "/onboarding/schedule": {"planning_time": "07:00", "timezone": "UTC", "work_start": "09:00",
+                                      "work_end": "17:00", "work_days": ["1"]},
+             "/onboarding/finish": {}, "/settings": {}, "/settings/disconnect": {}, "/settings/delete": {"confirm": "DELETE"},
+             "/feedback": {"message": "hi"}, "/chat": {"message": "hi"}, "/signout": {}}
+    other_token, _ = sign_in(server)  # the same user's other session: its CSRF token must not work here
+    other = function_client("web")
+    other.set_cookie("planner_session", other_token)
+    foreign = csrf_of(other.get("/onboarding"))
+    for path, data in forms.items():
+        missing = web.post(path, data=data)
+        assert missing.status_code == 403, path
+        assert "This form has expired" in missing.get_data(as_text=True)
+        assert_secure_headers(missing)
+        assert web.post(path, data={**data, "csrf_token": foreign}).status_code == 403, path
+    assert ConnectionServices(local_env).tenants.get_config(tenant_id=tenant).tasks_data_source_id is None
+    assert local_env.documents.query("feedback", tenant_id=tenant) == []
+    assert local_env.documents.get("", tenant_id=tenant) is not None  # not deleted
+
+
+def test_choosing_existing_sources_adds_missing_columns_and_rejects_unusable_ones(web, notion_sandbox, local_env):
+    sandbox, _ = notion_sandbox
+    workspace = sandbox.default_workspace
+    demo = workspace.demo
+    bare = workspace.create_database({
+        "parent": {"type": "page_id", "page_id": demo["root_page_id"]},
+        "title": [{"type": "text", "text": {"content": "My todo list"}}],
+        "initial_data_source": {"properties": {"Task": {"title": {}}, "Done": {"checkbox": {}}}},
+    }, workspace.user)
+    bare_source = bare["data_sources"][0]["id"]
+    page = web.get("/onboarding/sources")
+    assert "My todo list (adds" in page.get_data(as_text=True)
+    chosen = post(web, "/onboarding/sources", page, {"tasks_data_source_id": bare_source,
+                                                     "routines_data_source_id": demo["routines_data_source_id"]})
+    assert chosen.status_code == 303 and chosen.headers["Location"] == "/onboarding/schedule"
+    schema = workspace.data_sources[bare_source]["properties"]
+    assert {"Task", "Done", "Status", "Priority", "Due", "Estimate"} <= set(schema)  # added, own columns kept
+    assert "Name" not in schema  # the title column is never added
+
+    unknown = post(web, "/onboarding/sources", web.get("/onboarding/sources"),
+                   {"tasks_data_source_id": "00000000-0000-4000-8000-000000000000"})
+    assert unknown.status_code == 400
+    assert "cannot be read" in unknown.get_data(as_text=True) and 'aria-invalid="true"' in unknown.get_data(as_text=True)
+    garbage = post(web, "/onboarding/sources", web.get("/onboarding/sources"), {"tasks_data_source_id": "../etc"})
+    assert garbage.status_code == 400 and "Tasks database: choose one of the listed options" in garbage.get_data(as_text=True)
+
+
+def test_schedule_form_names_the_bad_field_and_keeps_the_config(web, notion_sandbox, local_env):
+    sandbox, _ = notion_sandbox
+    tenant = tenant_of(sandbox)
+    demo = sandbox.default_workspace.demo
+    post(web, "/onboarding/sources", web.get("/onboarding/sources"),
+         {"tasks_data_source_id": demo["tasks_data_source_id"]})
+    page = web.get("/onboarding/schedule")
+    good = {"planning_time": "07:30", "timezone": "Europe/Paris", "work_start": "09:00", "work_end": "17:00",
+            "work_days": ["1", "2"]}
+    cases = {
+        "work_end": ({"work_end": "08:00"}, "must end after they start"),
+        "timezone": ({"timezone": "Mars/Olympus"}, "IANA"),
+        "work_days": ({"work_days": []}, "at least one working day"),
+        "planning_time": ({"planning_time": "25:99"}, "must be a time"),
+    }
+    for field, (change, words) in cases.items():
+        response = post(web, "/onboarding/schedule", page, {**good, **change})
+        body = response.get_data(as_text=True)
+        assert response.status_code == 400, field
+        assert words in body and f'aria-describedby="{field}-error"' in body, field
+        assert "Mars/Olympus" not in body.split('id="form-error"')[1].split("</div>")[0]  # never echoed
+    config = ConnectionServices(local_env).tenants.get_config(tenant_id=tenant)
+    assert config.timezone == "UTC"
+    assert post(web, "/onboarding/schedule", page, good).status_code == 303
+    config = ConnectionServices(local_env).tenants.get_config(tenant_id=tenant)
+    assert config.timezone == "Europe/Paris" and config.working_hours.days == [1, 2]
