@@ -4,8 +4,8 @@
 raises one of the rejections of :mod:`shared.sync.errors` **before anything is stored** (413 body
 too large, 401 unsigned or mis-signed, 400 not a Notion event) or returns what it did:
 
-1. an unsigned body that is exactly ``{"verification_token": ...}`` is Notion's one-time
-   verification request (:mod:`shared.sync.verification`);
+1. a body that is exactly ``{"verification_token": ...}`` is Notion's one-time verification
+   request (sent unsigned; :mod:`shared.sync.verification` decides whether it is taken in);
 2. the signature is checked on the raw bytes, then the JSON is parsed and validated;
 3. the workspace routes to its tenant (unknown or disconnected → ``ignored``: answering 200 keeps
    Notion from retrying an event nobody can use for a day);
@@ -131,12 +131,12 @@ class WebhookIntake:
         """Process one delivery (see the module doc); raises a rejection with no side effect."""
         if len(raw) > MAX_WEBHOOK_BODY:
             raise WebhookTooLarge()
+        token = verification_token_of(raw)
+        if token is not None:
+            # Notion sends it unsigned (there is no key yet); a stray signature header changes nothing.
+            return WebhookOutcome("verified", self.tokens.accept(token))
         if not signature:
-            token = verification_token_of(raw)
-            if token is None:
-                raise WebhookSignatureInvalid("The webhook signature is missing.")
-            outcome = self.tokens.accept(token)
-            return WebhookOutcome("verified", outcome)
+            raise WebhookSignatureInvalid("The webhook signature is missing.")
         key = self.tokens.current()
         if key is None:
             logger.error("a signed Notion webhook arrived but no verification token is configured")
