@@ -54,6 +54,7 @@ from shared.connections.tenants import TenantRepository
 from shared.locks import LeaseBusy, hold_lease
 from shared.models import ConnectionStatus, OperationType, Routine, Task, TaskStatus, UsageRecord, UserConfig
 from shared.notion.client import NotionGateway
+from shared.observability import PLAN_WRITTEN, log_event
 from shared.notion.errors import NotionAuthError
 from shared.notion.mapping import task_to_properties
 from shared.notion.properties import DateValue
@@ -169,11 +170,9 @@ class PlanningJob:
         report.plan = stored.public()
         if mode == "daily":
             await self._notify(report, stored, config)
-        logger.info("plan_written", extra={
-            "event": "plan_written", "plan_date": report.date, "mode": mode, "blocks": report.blocks,
-            "left_out": report.left_out, "page": report.page, "scheduled_written": report.scheduled_written,
-            "scheduled_cleared": report.scheduled_cleared, "method": plan.method,
-        })
+        log_event(PLAN_WRITTEN, logger=logger, plan_date=report.date, mode=mode, blocks=report.blocks,
+                  left_out=report.left_out, page=report.page, scheduled_written=report.scheduled_written,
+                  scheduled_cleared=report.scheduled_cleared, method=plan.method)
 
     # --- planning -------------------------------------------------------------------------------
 

@@ -12,14 +12,16 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.agent.errors import InvalidPlanDay
 from shared.models import Task
-from shared.planning import Plan
 from shared.store.base import DocumentStore
+
+if TYPE_CHECKING:  # the engine (and ortools) load only where plans are made
+    from shared.planning import Plan
 
 COLLECTION = "plans"
 
@@ -116,7 +118,7 @@ def save_plan(store: DocumentStore, plan: StoredPlan, *, tenant_id: str) -> None
     store.set(plan_path(plan.date), plan.model_dump(mode="json"), tenant_id=tenant_id)
 
 
-def blocks_of(plan: Plan, day: date) -> list[StoredBlock]:
+def blocks_of(plan: "Plan", day: date) -> list[StoredBlock]:
     return [
         StoredBlock(kind=b.kind.value, item_id=b.item_id, title=b.title, start=b.start, end=b.end, minutes=b.minutes,
                     fixed=b.fixed, chunk=b.chunk, chunks=b.chunks)
@@ -124,7 +126,7 @@ def blocks_of(plan: Plan, day: date) -> list[StoredBlock]:
     ]
 
 
-def left_out_of(plan: Plan) -> list[StoredLeftOut]:
+def left_out_of(plan: "Plan") -> list[StoredLeftOut]:
     return [
         StoredLeftOut(kind=u.kind.value, item_id=u.item_id, title=u.title, reason=u.reason.value, message=u.message,
                       minutes=u.minutes)

@@ -32,6 +32,7 @@ from shared.agent.queueing import enqueue_once, plan_request, replan_task_name
 from shared.agent.scheduled import ScheduledWrites
 from shared.agent.workload import get_routine, get_task
 from shared.connections.tenants import TenantRepository
+from shared.errors import AppError
 from shared.models import Routine, Task, TaskStatus, UserConfig
 from shared.store.base import DocumentStore
 from shared.taskqueue.base import TaskQueue
@@ -112,7 +113,8 @@ def replan_after_sync(store: DocumentStore, *, tenant_id: str, changed: Iterable
     """The sync's hook: enqueue a replan of the rest of today if the stored changes matter to
     today's plan (see the module doc). Returns the replan task's name, or ``None``.
 
-    ``tasks`` defaults to the process's queue, looked up only when a replan is actually needed."""
+    ``tasks`` defaults to the process's queue, looked up only when a replan is actually needed. A
+    queue failure is logged, not raised: it must not fail the sync that called."""
     now = now or datetime.now(timezone.utc)
     config = TenantRepository(store).get_config(tenant_id=tenant_id)
     reason = changes_matter(store, tenant_id=tenant_id, changed=list(changed), deleted=list(deleted), now=now,
@@ -123,6 +125,12 @@ def replan_after_sync(store: DocumentStore, *, tenant_id: str, changed: Iterable
         from shared.backends import get_backends
 
         tasks = get_backends().tasks
-    name, created = request_replan(tasks, tenant_id=tenant_id, reason=reason, now=now, config=config)
+    try:
+        name, created = request_replan(tasks, tenant_id=tenant_id, reason=reason, now=now, config=config)
+    except AppError as exc:
+        # The sync's own work is done and must not be redone for this: the next change, or the
+        # next daily plan, catches up.
+        logger.warning("replan could not be enqueued: %s", exc.code)
+        return None
     logger.info("replan requested", extra={"event": "replan_requested", "reason": reason, "coalesced": not created})
     return name

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
+from shared.agent.replan import replan_after_sync
 from shared.connections.errors import NotConnected
 from shared.connections.tenants import TenantRepository
 from shared.locks import LeaseBusy, hold_lease
@@ -190,6 +191,8 @@ class SyncJob:
         used = [marks[plan.kind] for plan in plans if plan.kind in marks]
         stale = [mark for kind, mark in marks.items() if not sources.get(kind)]
         DirtyMarks(self.store).clear(used + stale, tenant_id=tenant_id)
+        # A change that matters to today's plan replans the rest of the day (shared.agent.replan).
+        replan_after_sync(self.store, tenant_id=tenant_id, changed=changes.writes, deleted=(i for _, i in changes.deletes), now=now)
 
     # --- planning and reading -------------------------------------------------------------------
 
