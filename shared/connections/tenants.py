@@ -8,9 +8,10 @@ connected tenants) and ``next_plan_at`` (the planning dispatcher's indexed query
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shared.connections.oauth_client import NotionTokenResponse
+if TYPE_CHECKING:  # only for typing: the webhook's cold start must not import authlib
+    from shared.connections.oauth_client import NotionTokenResponse
 from shared.ids import tenant_id_for_workspace
 from shared.models import ConnectionStatus, Tenant, UserConfig
 from shared.store.base import DocumentStore
@@ -32,7 +33,7 @@ class TenantRepository:
     def root(self, *, tenant_id: str) -> dict[str, Any] | None:
         return self.store.get("", tenant_id=tenant_id)
 
-    def upsert_from_oauth(self, token: NotionTokenResponse, *,
+    def upsert_from_oauth(self, token: "NotionTokenResponse", *,
                           also_write: dict[str, dict[str, Any]] | None = None) -> tuple[Tenant, bool]:
         """Create the tenant of the token's workspace, or update it on re-authorisation, writing
         ``also_write`` (path -> document, e.g. the sealed token pair) in the same transaction.
