@@ -13,3 +13,7 @@ settings = bootstrap("agent")
 router = Router("agent")
 
 agent = router.as_entry_point()
+
+from shared.openapi import add_openapi_route  # noqa: E402  (the OpenAPI route, added last)
+
+add_openapi_route(router)

@@ -115,3 +115,7 @@ def delete(request, ctx):
 
 
 oauth = router.as_entry_point()
+
+from shared.openapi import add_openapi_route  # noqa: E402  (the OpenAPI route, added last)
+
+add_openapi_route(router)

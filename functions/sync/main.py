@@ -159,3 +159,7 @@ def dispatch_reconcile(request, ctx):
 
 
 sync = router.as_entry_point()
+
+from shared.openapi import add_openapi_route  # noqa: E402  (the OpenAPI route, added last)
+
+add_openapi_route(router)

@@ -87,3 +87,7 @@ def set_tier(request, ctx):
 
 
 usage = router.as_entry_point()
+
+from shared.openapi import add_openapi_route  # noqa: E402  (the OpenAPI route, added last)
+
+add_openapi_route(router)

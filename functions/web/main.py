@@ -59,6 +59,7 @@ from shared.dashboard.today import today_view
 from shared.dashboard.usage_view import usage_view
 from shared.dashboard.workspace import create_databases, prepare_sources, workspace_choices
 from shared.errors import Unauthenticated
+from shared.openapi import add_openapi_route
 from shared.runtime import bootstrap
 from shared.web import Router, json_response, parse_json
 
@@ -322,10 +323,9 @@ def chat_api(request, ctx):
     from shared.usage.quotas import QuotaService
 
     QuotaService(get_backends().documents).check_rate(tenant_id=claims.tenant_id)
-    body = parse_json(request, ChatForm)
-    reply = chat_service.send(get_backends(), tenant_id=claims.tenant_id, message=body.message,
-                              conversation_id=body.conversation_id, request_id=ctx.request_id)
-    return json_response(reply.public())
+    body = parse_json(request, chat_service.ChatRequest)
+    return chat_service.send(get_backends(), tenant_id=claims.tenant_id, message=body.message,
+                             conversation_id=body.conversation_id, request_id=ctx.request_id)
 
 
 # --- usage ------------------------------------------------------------------------------------------
@@ -465,4 +465,5 @@ def static(request, ctx):
     return renderer.static_response(ctx.path_params["name"])
 
 
+add_openapi_route(router)
 web = router.as_entry_point()

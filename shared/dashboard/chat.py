@@ -9,6 +9,35 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from shared.ids import validate_segment
+
+
+class ChatRequest(BaseModel):
+    """Body of ``POST /api/chat``."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    message: str = Field(min_length=1, max_length=2000)
+    conversation_id: str | None = Field(default=None, max_length=64,
+                                        description="Continue this conversation; absent or null starts a new one.")
+
+    @field_validator("conversation_id")
+    @classmethod
+    def _safe_id(cls, value: str | None) -> str | None:
+        return None if value in (None, "") else validate_segment(value, field="conversation_id")
+
+
+class ChatReply(BaseModel):
+    """Answer of ``POST /api/chat``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    conversation_id: str
+    reply: str
+    actions: list[str] = Field(default_factory=list, description="What the agent did (tools it used), in order.")
+
 
 @dataclass(frozen=True)
 class Turn:
@@ -22,19 +51,9 @@ class Conversation:
     turns: list[Turn] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Reply:
-    conversation_id: str
-    reply: str
-    actions: list[str] = field(default_factory=list)
-
-    def public(self) -> dict[str, Any]:
-        return {"conversation_id": self.conversation_id, "reply": self.reply, "actions": list(self.actions)}
-
-
 def conversation(backends: Any, *, tenant_id: str, conversation_id: str | None) -> Conversation:
     raise NotImplementedError
 
 
-def send(backends: Any, *, tenant_id: str, message: str, conversation_id: str | None, request_id: str) -> Reply:
+def send(backends: Any, *, tenant_id: str, message: str, conversation_id: str | None, request_id: str) -> ChatReply:
     raise NotImplementedError

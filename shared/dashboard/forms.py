@@ -28,6 +28,9 @@ _NOTION_ID = r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?
 class _Form(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
+    # Checked by the session guard before the form is read; declared so the OpenAPI document says so.
+    csrf_token: str = Field(title="CSRF token", description="The session's CSRF token (hidden field of every form).")
+
     @field_validator("*", mode="before")
     @classmethod
     def _blank_is_absent(cls, value: Any) -> Any:
