@@ -89,6 +89,26 @@ class World:
         kwargs.update(overrides)
         return PlanningJob(**kwargs)
 
+    def chat(self, llm, **overrides: Any):
+        """The chat service of this tenant over ``llm`` (metered: quota reserved and settled)."""
+        from shared.agent.chat import ChatService
+        from shared.llm.metered import MeteredLLM
+        from shared.llm.pricing import PriceTable
+
+        quotas = QuotaService(self.store, clock=self.clock)
+
+        def replanner_factory(tenant_id: str, request_id: str):
+            return lambda day: self.job().run(tenant_id=tenant_id, day=day, mode="replan", reason="asked in chat",
+                                              request_id=request_id)
+
+        kwargs: dict[str, Any] = dict(
+            store=self.store, tenants=self.tenants, llm=MeteredLLM(llm, quotas, pricing=PriceTable()),
+            gateway_factory=self.gateway, meter=UsageMeter(self.store, clock=self.clock), clock=self.clock,
+            replanner_factory=replanner_factory,
+        )
+        kwargs.update(overrides)
+        return ChatService(**kwargs)
+
     def save_config(self, **changes: Any) -> UserConfig:
         self.config = self.config.model_copy(update=changes)
         self.tenants.save_config(self.config, tenant_id=self.tenant_id)
