@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # deploy.sh local            install what is missing and run the whole stack on this machine
-# deploy.sh gcp --project P --region R [--dry-run]   deploy to Google Cloud (see README)
+# deploy.sh gcp --project P --region R [--dry-run] [--release R] [--environment E] [--alert-channel C] [--force]
+#                           deploy to Google Cloud (see README: "Deploy to Google Cloud")
 set -euo pipefail
 cd "$(dirname "$0")"
 
-usage() { sed -n '2,3p' "$0" | sed 's/^# //'; }
+usage() { sed -n '2,4p' "$0" | sed 's/^# //'; }
 
 command=${1:-}
 [ -n "$command" ] || { usage; exit 2; }
@@ -17,8 +18,37 @@ case "$command" in
     exec .venv/bin/python -m shared.localstack "$@"
     ;;
   gcp)
-    echo "deploy.sh gcp: not available yet (tracked by the production issue); use 'deploy.sh local'." >&2
-    exit 3
+    # Everything but argument checks lives in shared/deploy (python -m shared.deploy plan|apply).
+    project="" region="" dry_run=0 pass=()
+    while [ $# -gt 0 ]; do
+      case "$1" in
+        --project) [ $# -ge 2 ] || { echo "deploy.sh gcp: --project needs a value" >&2; exit 2; }; project=$2; shift 2 ;;
+        --project=*) project=${1#*=}; shift ;;
+        --region) [ $# -ge 2 ] || { echo "deploy.sh gcp: --region needs a value" >&2; exit 2; }; region=$2; shift 2 ;;
+        --region=*) region=${1#*=}; shift ;;
+        --dry-run) dry_run=1; shift ;;
+        --release|--environment|--alert-channel)
+          [ $# -ge 2 ] || { echo "deploy.sh gcp: $1 needs a value" >&2; exit 2; }; pass+=("$1" "$2"); shift 2 ;;
+        --release=*|--environment=*|--alert-channel=*|--force) pass+=("$1"); shift ;;
+        *) echo "deploy.sh gcp: unknown option '$1'" >&2; usage >&2; exit 2 ;;
+      esac
+    done
+    [ -n "$project" ] || { echo "deploy.sh gcp: --project is required (the Google Cloud project id)" >&2; exit 2; }
+    [ -n "$region" ] || { echo "deploy.sh gcp: --region is required (e.g. europe-west1)" >&2; exit 2; }
+    python=${PYTHON:-}
+    if [ -z "$python" ]; then
+      if [ -x .venv/bin/python ]; then python=.venv/bin/python; else python=$(command -v python3 || true); fi
+    fi
+    [ -n "$python" ] || { echo "deploy.sh gcp: python3 is not installed (run 'bash scripts/bootstrap.sh')" >&2; exit 3; }
+    if [ "$dry_run" = 1 ]; then
+      exec "$python" -m shared.deploy plan --project "$project" --region "$region" ${pass[@]+"${pass[@]}"}
+    fi
+    command -v gcloud >/dev/null 2>&1 || {
+      echo "deploy.sh gcp: gcloud (the Google Cloud CLI) is not installed or not on PATH; see" \
+           "https://cloud.google.com/sdk/docs/install (or add --dry-run to only print the commands)" >&2
+      exit 3
+    }
+    exec "$python" -m shared.deploy apply --project "$project" --region "$region" ${pass[@]+"${pass[@]}"}
     ;;
   -h|--help|help)
     usage
