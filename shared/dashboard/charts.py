@@ -36,11 +36,11 @@ def plain(value: float) -> str:
 
 
 def nice_ceiling(value: float) -> tuple[float, float]:
-    """A round upper bound for an axis and its tick step (1, 2 or 5 times a power of ten)."""
+    """A round upper bound for an axis (four ticks) and its step (1, 2, 2.5 or 5 times a power of ten)."""
     if value <= 0 or not math.isfinite(value):
         return 1.0, 0.25
     exponent = math.floor(math.log10(value / 4))
-    for factor in (1, 2, 5, 10):
+    for factor in (1, 2, 2.5, 5, 10):
         step = factor * 10.0 ** exponent
         if step * 4 >= value:
             return step * 4, step

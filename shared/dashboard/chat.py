@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from shared.ids import validate_segment
+from shared.dashboard.forms import safe_conversation_id
 
 
 class ChatRequest(BaseModel):
@@ -26,7 +26,7 @@ class ChatRequest(BaseModel):
     @field_validator("conversation_id")
     @classmethod
     def _safe_id(cls, value: str | None) -> str | None:
-        return None if value in (None, "") else validate_segment(value, field="conversation_id")
+        return None if value in (None, "") else safe_conversation_id(value)
 
 
 class ChatReply(BaseModel):

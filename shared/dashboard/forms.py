@@ -15,6 +15,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from shared.dashboard.errors import InvalidForm
+from shared.errors import InvalidRequest
 from shared.ids import validate_segment
 from shared.models import UserConfig
 
@@ -95,7 +96,7 @@ class ChatForm(_Form):
     @field_validator("conversation_id")
     @classmethod
     def _safe_id(cls, value: str | None) -> str | None:
-        return None if value is None else validate_segment(value, field="conversation_id")
+        return None if value is None else safe_conversation_id(value)
 
 
 class DeleteForm(_Form):
@@ -109,6 +110,14 @@ class DeleteForm(_Form):
         return value
 
 
+def safe_conversation_id(value: str) -> str:
+    """``value`` if it can be a document id, else ValueError (pydantic turns it into a field error)."""
+    try:
+        return validate_segment(value, field="conversation_id")
+    except InvalidRequest:
+        raise ValueError("use letters, digits, '-' and '_' only") from None
+
+
 def form_data(form: Any) -> dict[str, Any]:
     """A werkzeug ``MultiDict`` (or a plain mapping) as the dict the form models read."""
     if hasattr(form, "getlist"):
@@ -118,10 +127,11 @@ def form_data(form: Any) -> dict[str, Any]:
 
 def parse_form(form: Any, model: type[F]) -> F:
     """Validate a submitted form as ``model``; :class:`InvalidForm` naming the first bad field."""
+    data = form_data(form)
     try:
-        return model.model_validate(form_data(form))
+        return model.model_validate(data)
     except ValidationError as exc:
-        raise _invalid(exc, model) from None
+        raise _invalid(exc, model, data) from None
 
 
 def _config(data: Mapping[str, Any]) -> UserConfig:
@@ -130,11 +140,11 @@ def _config(data: Mapping[str, Any]) -> UserConfig:
     except ValidationError as exc:
         first = exc.errors(include_url=False, include_input=False)[0]
         loc = [str(part) for part in first.get("loc", ())]
+        reason = str(first.get("msg", "is invalid")).removeprefix("Value error, ")
         field = {"timezone": "timezone", "working_hours": "work_end", "notifications": "webhook_url"}.get(
             loc[0] if loc else "", loc[0] if loc else None)
-        if loc[:2] == ["working_hours", "days"]:
+        if loc[:2] == ["working_hours", "days"] or (field == "work_end" and "days" in reason):
             field = "work_days"
-        reason = str(first.get("msg", "is invalid")).removeprefix("Value error, ")
         raise InvalidForm(f"{_LABELS.get(field or '', 'A field')}: {reason}.", field=field) from None
 
 
@@ -142,12 +152,13 @@ _LABELS = {name: info.title or name for model in (SettingsForm, SourcesForm, Tem
                                                   DeleteForm) for name, info in model.model_fields.items()}
 
 
-def _invalid(exc: ValidationError, model: type[BaseModel]) -> InvalidForm:
+def _invalid(exc: ValidationError, model: type[BaseModel], data: Mapping[str, Any]) -> InvalidForm:
     first = exc.errors(include_url=False, include_input=False)[0]
     field = str(first["loc"][0]) if first.get("loc") else None
     label = (model.model_fields[field].title if field in model.model_fields else None) or field or "A field"
     kind = first.get("type", "")
-    if kind == "missing":
+    blank = field is not None and str(data.get(field) or "").strip() == ""
+    if kind == "missing" or (blank and kind.endswith("_type")):
         message = f"{label} is required."
     elif kind == "string_pattern_mismatch":
         message = f"{label}: choose one of the listed options."

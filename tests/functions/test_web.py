@@ -251,3 +251,114 @@ def test_schedule_form_names_the_bad_field_and_keeps_the_config(web, notion_sand
     assert post(web, "/onboarding/schedule", page, good).status_code == 303
     config = ConnectionServices(local_env).tenants.get_config(tenant_id=tenant)
     assert config.timezone == "Europe/Paris" and config.working_hours.days == [1, 2]
+
+
+# --- settings, account, feedback, usage -------------------------------------------------------------
+
+
+@pytest.fixture
+def onboarded(web, notion_sandbox, local_env):
+    demo = notion_sandbox[0].default_workspace.demo
+    post(web, "/onboarding/sources", web.get("/onboarding/sources"),
+         {"tasks_data_source_id": demo["tasks_data_source_id"], "routines_data_source_id": demo["routines_data_source_id"]})
+    post(web, "/onboarding/schedule", web.get("/onboarding/schedule"), {
+        "planning_time": "07:30", "timezone": "UTC", "work_start": "09:00", "work_end": "17:00", "work_days": ["1"]})
+    assert post(web, "/onboarding/finish", web.get("/onboarding/preview")).status_code == 303
+    return web
+
+
+def test_settings_save_the_schedule_and_a_vetted_webhook_and_reschedule_the_plan(onboarded, notion_sandbox, local_env):
+    web, tenant = onboarded, tenant_of(notion_sandbox[0])
+    page = web.get("/settings")
+    assert page.status_code == 200 and 'value="07:30"' in page.get_data(as_text=True)
+    planned_before = local_env.documents.get("", tenant_id=tenant)["next_plan_at"]
+    form = {"planning_time": "06:15", "timezone": "Asia/Tokyo", "work_start": "08:00", "work_end": "16:00",
+            "work_days": ["1", "2", "3"], "notion_page": "on"}
+    for url, reason in (("http://hooks.example.com/x", "https"), ("https://127.0.0.1/hook", "loopback"),
+                        ("https://169.254.169.254/latest", "link-local"), ("not a url", "URL")):
+        refused = post(web, "/settings", page, {**form, "webhook_url": url})
+        body = refused.get_data(as_text=True)
+        assert refused.status_code == 400 and reason in body and 'aria-describedby="webhook_url-error"' in body, url
+    assert ConnectionServices(local_env).tenants.get_config(tenant_id=tenant).timezone == "UTC"
+    saved = post(web, "/settings", page, {**form, "webhook_url": "https://8.8.8.8/hook"})
+    assert saved.status_code == 303 and saved.headers["Location"] == "/settings?saved=1"
+    config = ConnectionServices(local_env).tenants.get_config(tenant_id=tenant)
+    assert config.timezone == "Asia/Tokyo" and str(config.notifications.webhook_url) == "https://8.8.8.8/hook"
+    assert config.tasks_data_source_id == notion_sandbox[0].default_workspace.demo["tasks_data_source_id"]
+    assert local_env.documents.get("", tenant_id=tenant)["next_plan_at"] != planned_before  # rescheduled
+    assert "Settings saved" in web.get("/settings?saved=1").get_data(as_text=True)
+
+
+def test_export_disconnect_and_sign_out(onboarded, notion_sandbox, local_env):
+    web, (sandbox, _) = onboarded, notion_sandbox
+    tenant = tenant_of(sandbox)
+    export = web.get("/settings/export")
+    assert export.status_code == 200 and "attachment" in export.headers["Content-Disposition"]
+    body = export.get_json()
+    assert body["tenant_id"] == tenant and "config/main" in body["documents"]
+    assert "connection/notion" not in body["documents"]  # credentials never leave
+    page = web.get("/settings")
+    done = post(web, "/settings/disconnect", page)
+    assert done.status_code == 200 and "Notion disconnected" in done.get_data(as_text=True)
+    assert any(c.startswith("planner_session=;") for c in done.headers.getlist("Set-Cookie"))
+    assert all(not token.active for token in sandbox.oauth.tokens.values() if token.kind == "access")
+    assert web.get("/app").headers["Location"] == "/"  # every session ended
+
+
+def test_sign_out_clears_the_cookie(onboarded):
+    response = post(onboarded, "/signout", onboarded.get("/help"))
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+    assert any(c.startswith("planner_session=;") for c in response.headers.getlist("Set-Cookie"))
+
+
+def test_delete_needs_the_typed_confirmation_then_removes_everything(onboarded, notion_sandbox, local_env):
+    web, tenant = onboarded, tenant_of(notion_sandbox[0])
+    page = web.get("/settings")
+    wrong = post(web, "/settings/delete", page, {"confirm": "yes"})
+    assert wrong.status_code == 400 and "type DELETE to confirm" in wrong.get_data(as_text=True)
+    assert local_env.documents.get("", tenant_id=tenant) is not None
+    gone = post(web, "/settings/delete", page, {"confirm": "DELETE"})
+    assert gone.status_code == 200 and "Account deleted" in gone.get_data(as_text=True)
+    assert local_env.documents.export_tenant(tenant_id=tenant) == {}
+    assert web.get("/settings").headers["Location"] == "/"
+
+
+def test_feedback_is_stored_per_tenant_and_validated(onboarded, notion_sandbox, local_env):
+    web, tenant = onboarded, tenant_of(notion_sandbox[0])
+    page = web.get("/feedback")
+    empty = post(web, "/feedback", page, {"kind": "idea", "message": "   "})
+    assert empty.status_code == 400 and "Message is required" in empty.get_data(as_text=True)
+    bad_kind = post(web, "/feedback", page, {"kind": "<script>", "message": "x"})
+    assert bad_kind.status_code == 400 and "<script>" not in bad_kind.get_data(as_text=True)
+    sent = post(web, "/feedback", page, {"kind": "idea", "message": "Weekly view <b>please</b>", "may_contact": "on"})
+    assert sent.status_code == 303 and sent.headers["Location"] == "/feedback?sent=1"
+    stored = local_env.documents.query("feedback", tenant_id=tenant)
+    assert len(stored) == 1
+    assert stored[0].data["message"] == "Weekly view <b>please</b>" and stored[0].data["may_contact"] is True
+    again = web.get("/feedback?sent=1").get_data(as_text=True)
+    assert "Thank you" in again and "Weekly view &lt;b&gt;please&lt;/b&gt;" in again  # escaped when shown
+
+
+def test_usage_page_draws_the_charts_from_the_meter(onboarded, notion_sandbox, local_env):
+    from datetime import datetime, timedelta, timezone
+    from decimal import Decimal
+
+    from shared.models import OperationType, UsageRecord
+    from shared.usage.meter import UsageMeter
+
+    tenant = tenant_of(notion_sandbox[0])
+    meter = UsageMeter(local_env.documents)
+    now = datetime.now(timezone.utc)
+    for days_ago, tokens in ((0, 1200), (0, 300), (3, 800)):
+        meter.record(UsageRecord(operation=OperationType.LLM_CALL, tokens_in=tokens, tokens_out=tokens // 4,
+                                 cost_usd=Decimal("0.0004"), timestamp=now - timedelta(days=days_ago)), tenant_id=tenant)
+    meter.record(UsageRecord(operation=OperationType.SYNC, timestamp=now), tenant_id=tenant)
+    page = onboarded.get("/usage")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img"') == 3
+    assert "LLM tokens by day" in html and "Cost by day (USD)" in html and "Operations in the last 30 days" in html
+    assert f"{now:%b %d}: Tokens in 1,500, Tokens out 375" in html  # today's bar, both layers
+    assert "<th scope=\"row\">LLM calls</th><td class=\"num\">3</td>" in html
+    assert 'id="meter-llm_tokens_per_day"' in html and "/usage/export.csv" in html
+    assert_secure_headers(page)
