@@ -314,9 +314,58 @@ def test_sync_answers_match_the_document(local_env, notion_sandbox, monkeypatch)
     api.assert_all_exercised()
 
 
-def test_agent_answers_match_the_document(local_env):  # noqa: F811
+def small_tasks_source(sandbox) -> str:
+    """A Tasks data source with one task in the sandbox's workspace (few Notion writes when planning)."""
+    from shared.notion.templates import TASKS_TEMPLATE
+
+    workspace = sandbox.default_workspace
+    kwargs = TASKS_TEMPLATE.create_kwargs()
+    database = workspace.create_database({
+        "parent": {"type": "page_id", "page_id": workspace.demo["root_page_id"]},
+        "title": [{"type": "text", "text": {"content": "Contract tasks"}}],
+        "initial_data_source": {"properties": kwargs["properties"]},
+    }, workspace.user)
+    source = database["data_sources"][0]["id"]
+    workspace.create_page({"parent": {"type": "data_source_id", "data_source_id": source}, "properties": {
+        "Name": {"title": [{"type": "text", "text": {"content": "Write the report"}}]},
+        "Estimate": {"number": 30}, "Priority": {"select": {"name": "High"}}}}, workspace.user)
+    return source
+
+
+def test_agent_answers_match_the_document(local_env, notion_sandbox):  # noqa: F811
+    from datetime import datetime, time, timezone
+
+    from shared.connections.services import ConnectionServices
+    from shared.ids import tenant_id_for_workspace
+    from shared.models import UserConfig, WorkingHours
+
+    sandbox, server = notion_sandbox
     api = Contract("agent")
     common(api)
+    api.send("POST", "/dispatch/planning", expect=401, json_body={})
+    api.send("POST", "/dispatch/planning", expect=200, json_body={}, headers={"X-CloudScheduler": "true"},
+             check_body=True)
+    api.send("POST", "/chat", expect=401, json_body={"message": "hi"})
+    token = signed_in(Contract("oauth"), server)
+    bearer = {"Authorization": f"Bearer {token}"}
+    tenant = tenant_id_for_workspace(sandbox.default_workspace.id)
+    ConnectionServices(local_env).tenants.save_config(UserConfig(
+        tasks_data_source_id=small_tasks_source(sandbox), timezone="UTC",
+        working_hours=WorkingHours(start=time(0, 0), end=time(23, 59), days=[1, 2, 3, 4, 5, 6, 7])), tenant_id=tenant)
+    api.send("GET", "/plan/today", expect=404, headers=bearer)
+    api.send("POST", "/chat", expect=200, json_body={"message": "what's next?"}, headers=bearer, check_body=True)
+    api.send("POST", "/chat", expect=400, json_body={"message": ""}, headers=bearer, check_body=False)
+    api.send("POST", "/chat", expect=400, json_body={"message": "hi", "tools": []}, headers=bearer, check_body=False)
+    api.send("POST", "/plan/replan", expect=200, headers=bearer)
+    api.send("GET", "/plan/today", expect=200, headers=bearer)
+    today = datetime.now(timezone.utc).date().isoformat()
+    task = {"X-CloudTasks-TaskName": "contract-plan-1", "X-Planner-Tenant-Id": tenant}
+    api.send("POST", "/tasks/plan", expect=401, json_body={"date": today})
+    api.send("POST", "/tasks/plan", expect=400, json_body={"date": "tomorrow"},
+             headers={**task, "X-CloudTasks-TaskName": "contract-plan-2"})
+    api.send("POST", "/tasks/plan", expect=200, json_body={"date": today, "mode": "replan"}, headers=task,
+             check_body=True)
+    api.check_request("POST", "/tasks/plan", {"mode": "weekly"}, valid=False)
     api.assert_all_exercised()
 
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlencode
 
 from shared.auth.sessions import clear_session_cookie
 from shared.backends import get_backends
@@ -295,8 +296,11 @@ def today(request, ctx):
 @pages.page
 def chat(request, ctx):
     who = visitor(request, ctx)
-    conversation = chat_service.conversation(get_backends(), tenant_id=who.tenant_id,
-                                             conversation_id=request.args.get("c"))
+    wanted = chat_service.new_conversation_id() if request.args.get("new") else request.args.get("c")
+    try:
+        conversation = chat_service.conversation(get_backends(), tenant_id=who.tenant_id, conversation_id=wanted)
+    except ValueError:
+        raise InvalidForm("That conversation does not exist.", field="c") from None
     return render("chat.html", who, "chat", conversation=conversation, error=None)
 
 
@@ -312,7 +316,7 @@ def chat_send(request, ctx):
         return render("chat.html", who, "chat", status=400, conversation=conversation, error=error)
     reply = chat_service.send(get_backends(), tenant_id=who.tenant_id, message=form.message,
                               conversation_id=form.conversation_id, request_id=ctx.request_id)
-    return see_other(f"/chat?c={reply.conversation_id}#latest")
+    return see_other(f"/chat?{urlencode({'c': reply.conversation_id})}#latest")
 
 
 @router.post("/api/chat")

@@ -112,7 +112,33 @@ USAGE = [
     }, auth="admin", body=TierChange, path_params={"tenant_id": "The tenant (ws-<workspace id>)."}),
 ]
 
-AGENT = [*common()]
+AGENT = [
+    *common(),
+    Operation("POST", "/dispatch/planning", "Queue the daily plan of every tenant whose planning time has come "
+              "(Cloud Scheduler)", {200: Answer("What the tick did.", S.PlanningDispatch), 401: TASK_ONLY,
+                                    403: TASK_FORBIDDEN}, auth="task", body=S.SchedulerBody),
+    Operation("POST", "/tasks/plan", "Plan one tenant's day (Cloud Tasks target; run once per task name)", {
+        200: Answer("What the run did (also when it could not: day_over, not_connected, quota_exceeded...).",
+                    S.PlanRunReport),
+        400: error_answer("Bad tenant header, task name, date or body."), 401: TASK_ONLY, 403: TASK_FORBIDDEN,
+        409: error_answer("Another planning run of this tenant or task is in progress; Cloud Tasks retries.",
+                          retry_after=True),
+    }, auth="task", body=S.PlanTaskBody,
+       headers={"X-Planner-Tenant-Id": "The tenant to plan.", "X-CloudTasks-TaskName": "The task's name (run once)."}),
+    Operation("POST", "/chat", "Ask the agent (it may look up and change tasks in Notion, and replan)", {
+        200: Answer("The answer; every change made in Notion is confirmed in it and listed in `writes`.",
+                    S.AgentChatReply),
+        400: INVALID, 401: UNAUTHENTICATED, 403: CSRF, 429: RATE_LIMITED}, body=S.AgentChatBody),
+    Operation("GET", "/plan/today", "The stored plan of the tenant's local today", {
+        200: Answer("The plan.", S.PlanView), 401: UNAUTHENTICATED,
+        404: error_answer("No plan for today yet (no_plan).")}),
+    Operation("POST", "/plan/replan", "Replan the rest of today now", {
+        200: Answer("What the run did, with the new plan.", S.ReplanReport), 401: UNAUTHENTICATED, 403: CSRF,
+        409: error_answer("Notion must be reconnected (notion_reauth_required), or a plan is being written (plan_busy).",
+                          retry_after=False),
+        429: error_answer("Over the rate limit or the daily plan quota (rate_limited, quota_exceeded).",
+                          retry_after=True)}, body=None),
+]
 
 
 # --- web (pages are HTML; forms post url-encoded bodies and answer 303 or the page again) ----------

@@ -149,3 +149,113 @@ class OAuthCallbackQuery(BaseModel):
     code: str | None = Field(default=None, description="The authorisation code (absent when refused).")
     state: str | None = Field(default=None, description="The signed state from /oauth/start.")
     error: str | None = Field(default=None, description="access_denied when the user cancelled.")
+
+
+# --- agent -----------------------------------------------------------------------------------------
+
+
+class PlanTaskBody(BaseModel):
+    """POST /tasks/plan (mirrors functions/agent/main.py's body model; unknown members are ignored)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    date: str = Field(description="The local date to plan, YYYY-MM-DD.")
+    mode: Literal["daily", "replan"] = "daily"
+    reason: str = Field(default="", max_length=200)
+
+
+class AgentChatBody(BaseModel):
+    """POST /chat (mirrors functions/agent/main.py's body model)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    message: str = Field(min_length=1, max_length=4000)
+    conversation_id: str | None = Field(default=None, max_length=64)
+
+
+class WriteRecordView(_Strict):
+    """Mirrors shared.agent.tools.WriteRecord.to_dict()."""
+
+    action: Literal["created", "updated", "completed", "replanned"]
+    title: str
+    confirmation: str
+    task_id: str | None
+    url: str | None
+
+
+class AgentChatReply(_Strict):
+    """Mirrors shared.agent.chat.ChatReply.to_dict()."""
+
+    conversation_id: str
+    answer: str = Field(description="The model's answer, then one confirmation line per change made in Notion.")
+    writes: list[WriteRecordView]
+    steps: int
+    tool_calls: int
+    finished: bool
+
+
+class PlanningDispatch(_Strict):
+    """Mirrors shared.agent.dispatch.DispatchReport.to_dict()."""
+
+    due: int
+    enqueued: int
+    already_enqueued: int
+    advanced: int
+    skipped: dict[str, int]
+
+
+class PlanBlockView(BaseModel):
+    kind: Literal["task", "routine"]
+    item_id: str
+    title: str
+    start: datetime
+    end: datetime
+    minutes: int
+    fixed: bool
+    chunk: int
+    chunks: int
+
+
+class LeftOutView(BaseModel):
+    kind: Literal["task", "routine"]
+    item_id: str
+    title: str
+    reason: str
+    message: str
+    minutes: int
+
+
+class PlanView(_Strict):
+    """Mirrors shared.agent.plans.StoredPlan.public()."""
+
+    date: str
+    timezone: str
+    mode: Literal["daily", "replan"]
+    reason: str
+    generated_at: datetime
+    blocks: list[PlanBlockView]
+    left_out: list[LeftOutView]
+    page_url: str | None
+
+
+class PlanRunReport(_Strict):
+    """Mirrors shared.agent.planning_job.PlanReport.to_dict() without ``plan`` (POST /tasks/plan)."""
+
+    tenant_id: str
+    date: str
+    mode: Literal["daily", "replan"]
+    status: Literal["ok", "already_planned", "day_over", "not_connected", "needs_reauth", "quota_exceeded"]
+    blocks: int
+    left_out: int
+    scheduled_written: int
+    scheduled_cleared: int
+    page: Literal["created", "adopted", "replaced", "unchanged", "none", "skipped"]
+    page_url: str | None
+    notification: Literal["none", "sent", "refused", "failed"]
+    retry_after: int | None
+
+
+class ReplanReport(PlanRunReport):
+    """POST /plan/replan: the report with the stored plan's public form."""
+
+    plan: PlanView | None

@@ -362,3 +362,32 @@ def test_usage_page_draws_the_charts_from_the_meter(onboarded, notion_sandbox, l
     assert "<th scope=\"row\">LLM calls</th><td class=\"num\">3</td>" in html
     assert 'id="meter-llm_tokens_per_day"' in html and "/usage/export.csv" in html
     assert_secure_headers(page)
+
+
+# --- chat -------------------------------------------------------------------------------------------
+
+
+def test_chat_form_and_json_api_answer_through_the_agent_and_keep_the_conversation(onboarded, notion_sandbox, local_env):
+    web, tenant = onboarded, tenant_of(notion_sandbox[0])
+    page = web.get("/chat")
+    assert page.status_code == 200 and "No messages yet" in page.get_data(as_text=True)
+    sent = post(web, "/chat", page, {"message": "What's next?", "conversation_id": "default"})
+    assert sent.status_code == 303 and sent.headers["Location"] == "/chat?c=default#latest"
+    shown = web.get("/chat?c=default").get_data(as_text=True)
+    assert "What&#39;s next?" in shown and shown.count('class="turn assistant"') == 1
+    api = web.post("/api/chat", json={"message": "what do I have today?", "conversation_id": "default"},
+                   headers={"X-CSRF-Token": csrf_of(page)})
+    assert api.status_code == 200, api.get_data(as_text=True)
+    body = api.get_json()
+    assert body["conversation_id"] == "default" and body["reply"].strip() and isinstance(body["actions"], list)
+    assert_secure_headers(api)
+    stored = local_env.documents.get("conversations/default", tenant_id=tenant)
+    assert [turn["role"] for turn in stored["history"]] == ["user", "assistant", "user", "assistant"]
+    assert any(doc.data.get("operation") == "chat" for doc in local_env.documents.query("usage_logs", tenant_id=tenant))
+    refused = web.post("/api/chat", json={"message": "hi"})  # cookie without the CSRF header
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "csrf_invalid"
+    invalid = web.post("/api/chat", json={"message": "", "extra": 1}, headers={"X-CSRF-Token": csrf_of(page)})
+    assert invalid.status_code == 400 and invalid.get_json()["error"]["field"] in ("message", "extra")
+    fresh = web.get("/chat?new=1").get_data(as_text=True)
+    assert "No messages yet" in fresh and re.search(r'name="conversation_id" value="web-[0-9a-f]{12}"', fresh)
+    assert web.get("/chat?c=../x").status_code == 400
