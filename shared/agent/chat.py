@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from shared.agent.conversation import DEFAULT_CONVERSATION, Conversations
+from shared.agent.conversation import Conversations, new_conversation_id
 from shared.agent.tools import ChatTools, Replanner, Searcher, WriteRecord
 from shared.connections.tenants import TenantRepository
 from shared.llm.base import LLM, LLMContext, Message
@@ -127,7 +127,7 @@ class ChatService:
 
     async def chat(self, *, tenant_id: str, message: str, conversation_id: str | None = None,
                    request_id: str = "") -> ChatReply:
-        conversation_id = conversation_id or DEFAULT_CONVERSATION
+        conversation_id = conversation_id or new_conversation_id()
         conversations = Conversations(self.store)
         state = conversations.load(conversation_id, tenant_id=tenant_id)  # validates the id first
         config = self.tenants.get_config(tenant_id=tenant_id)

@@ -14,6 +14,7 @@ belong to one request.
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from shared.agent.errors import InvalidConversation
@@ -30,6 +31,11 @@ PROMPT_TURNS = 20
 SUMMARY_LIMIT = 4000
 TURN_LIMIT = 8000  # characters kept of one turn
 _LINE_LIMIT = 160  # characters of a turn kept in the summary
+
+
+def new_conversation_id() -> str:
+    """The id of a new conversation (a request without one starts one)."""
+    return f"c-{secrets.token_hex(6)}"
 
 
 def conversation_path(conversation_id: str) -> str:
@@ -96,4 +102,4 @@ class Conversations:
         return self.store.transaction(append, tenant_id=tenant_id)
 
 
-__all__ = ["DEFAULT_CONVERSATION", "Conversations", "conversation_path", "fold"]
+__all__ = ["DEFAULT_CONVERSATION", "Conversations", "conversation_path", "fold", "new_conversation_id"]
