@@ -39,13 +39,18 @@ def test_bundle_holds_the_function_shared_and_only_its_requirements(tmp_path, mo
         assert not any(f.startswith("model/") for f in files)
 
 
-@pytest.mark.parametrize("function", [f for f in ("oauth", "usage", "web") if f in PRESENT])
-def test_light_functions_do_not_ship_chromadb(tmp_path, function):
+@pytest.mark.parametrize("function", [f for f in ("oauth", "usage") if f in PRESENT])
+def test_oauth_and_usage_do_not_ship_chromadb_or_ortools(tmp_path, function):
     bundle = build_bundle(ROOT, function, tmp_path)
-    assert not {"chromadb", "onnxruntime"} & _names(bundle.requirements)
-    assert not any("chromadb" in part for p in bundle.path.rglob("*") for part in p.relative_to(bundle.path).parts[:-1])
-    if function in ("oauth", "usage"):
-        assert not HEAVY & _names(bundle.requirements)
+    assert not HEAVY & _names(bundle.requirements)
+    assert not any(part in HEAVY for p in bundle.path.rglob("*") for part in p.relative_to(bundle.path).parts)
+    assert not (bundle.path / "model").exists()
+
+
+def test_functions_that_ship_chromadb_also_ship_the_embedding_model():
+    for name in PRESENT:
+        own = resolve(ROOT / "functions" / name / "requirements.txt", ROOT / "requirements.txt")
+        assert ("chromadb" in _names(own)) == INFRA.functions[name].embedding_model, name
 
 
 def test_digest_is_stable_and_follows_the_content(tmp_path):
