@@ -66,7 +66,8 @@ def bar_chart(labels: Sequence[str], series: Sequence[Series], *, title: str, de
     bar_w = max(1.0, slot * 0.7)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {width} {height}" '
-        f'width="100%" preserveAspectRatio="xMidYMid meet" aria-labelledby="{_attr(chart_id)}-title {_attr(chart_id)}-desc" '
+        f'width="100%" preserveAspectRatio="xMidYMid meet" '
+        f'aria-labelledby="{_attr(chart_id)}-title {_attr(chart_id)}-desc" '
         f'id="{_attr(chart_id)}">',
         f'<title id="{_attr(chart_id)}-title">{escape(title)}</title>',
         f'<desc id="{_attr(chart_id)}-desc">{escape(description)}</desc>',
@@ -120,7 +121,8 @@ def horizontal_bars(items: Sequence[tuple[str, float]], *, title: str, descripti
     scale = plot_w / largest if largest > 0 else 0.0
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {width} {height}" '
-        f'width="100%" preserveAspectRatio="xMidYMid meet" aria-labelledby="{_attr(chart_id)}-title {_attr(chart_id)}-desc" '
+        f'width="100%" preserveAspectRatio="xMidYMid meet" '
+        f'aria-labelledby="{_attr(chart_id)}-title {_attr(chart_id)}-desc" '
         f'id="{_attr(chart_id)}">',
         f'<title id="{_attr(chart_id)}-title">{escape(title)}</title>',
         f'<desc id="{_attr(chart_id)}-desc">{escape(description)}</desc>',

@@ -37,7 +37,8 @@ def stored_items(store: DocumentStore, *, tenant_id: str) -> tuple[list[Task], l
     return tasks, routines
 
 
-async def notion_items(gateway: NotionGateway, config: UserConfig, *, tenant_id: str) -> tuple[list[Task], list[Routine]]:
+async def notion_items(gateway: NotionGateway, config: UserConfig, *,
+                       tenant_id: str) -> tuple[list[Task], list[Routine]]:
     """Every row of the configured data sources, mapped (trashed rows left out)."""
     task_pages: list[dict] = []
     routine_pages: list[dict] = []

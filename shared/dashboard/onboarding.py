@@ -50,7 +50,8 @@ def load_state(store: DocumentStore, config: UserConfig, *, tenant_id: str) -> O
     data = store.get(PATH, tenant_id=tenant_id)
     if data is None:
         if config.tasks_data_source_id:  # configured before (or without) the wizard
-            return OnboardingState(sources_done=True, schedule_done=True, completed_at=datetime.min.replace(tzinfo=timezone.utc))
+            return OnboardingState(sources_done=True, schedule_done=True,
+                                   completed_at=datetime.min.replace(tzinfo=timezone.utc))
         return OnboardingState()
     return OnboardingState(
         sources_done=bool(data.get("sources_done")) and bool(config.tasks_data_source_id),

@@ -26,10 +26,10 @@ QUOTA_LABELS = {
 
 
 def usd(value: float) -> str:
-    """Dollars for an axis or a tooltip: cents when large, more digits for tiny amounts."""
+    """Dollars for an axis or a tooltip: cents from one cent up, more digits for tiny amounts."""
     if value == 0:
         return "$0"
-    if abs(value) >= 1:
+    if abs(value) >= 0.01:
         return f"${value:,.2f}"
     return f"${value:.6f}".rstrip("0").rstrip(".")
 

@@ -73,7 +73,8 @@ def _suggest(choices: list[Choice], *words: str) -> str | None:
 async def workspace_choices(gateway: NotionGateway, *, tenant_id: str) -> WorkspaceChoices:
     """The data sources and the pages (not database rows) shared with the integration."""
     sources: list[Choice] = []
-    async for item in gateway.iterate_search(tenant_id=tenant_id, filter={"property": "object", "value": "data_source"}):
+    only_sources = {"property": "object", "value": "data_source"}
+    async for item in gateway.iterate_search(tenant_id=tenant_id, filter=only_sources):
         if item.get("in_trash") or item.get("archived"):
             continue
         sources.append(Choice(id=item["id"], title=plain_text(item.get("title")) or "Untitled",

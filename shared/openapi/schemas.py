@@ -42,7 +42,8 @@ class SessionInfo(_Strict):
     connection_status: Literal["connected", "needs_reauth", "disconnected"]
     tier: Literal["free", "pro", "team"]
     expires_at: datetime
-    csrf_token: str = Field(description="Send as X-CSRF-Token (or the csrf_token form field) with cookie-authenticated unsafe requests.")
+    csrf_token: str = Field(description="Send as X-CSRF-Token (or the csrf_token form field) with "
+                                        "cookie-authenticated unsafe requests.")
 
 
 class Disconnected(_Strict):

@@ -131,7 +131,8 @@ def _models(operations: Sequence[Operation]) -> list[tuple[type[BaseModel], str]
     return list(seen)
 
 
-def _parameters(op: Operation, schemas: Mapping[str, Any], refs: Mapping[tuple[type[BaseModel], str], Any]) -> list[dict]:
+def _parameters(op: Operation, schemas: Mapping[str, Any],
+                refs: Mapping[tuple[type[BaseModel], str], Any]) -> list[dict[str, Any]]:
     params: list[dict[str, Any]] = []
     for name in re.findall(r"{([^}]+)}", op.path):
         params.append({"name": name, "in": "path", "required": True, "description": op.path_params.get(name, ""),
@@ -157,8 +158,8 @@ def build_document(function: str, operations: Sequence[Operation], *, title: str
     schemas = copy.deepcopy(defs.get("$defs", {}))
     paths: dict[str, dict[str, Any]] = {}
     for op in operations:
-        entry: dict[str, Any] = {"operationId": op.operation_id, "summary": op.summary, "tags": list(op.tags) or [function],
-                                 "security": _SECURITY[op.auth]}
+        entry: dict[str, Any] = {"operationId": op.operation_id, "summary": op.summary,
+                                 "tags": list(op.tags) or [function], "security": _SECURITY[op.auth]}
         if op.description:
             entry["description"] = op.description
         params = _parameters(op, schemas, refs)
@@ -177,7 +178,8 @@ def build_document(function: str, operations: Sequence[Operation], *, title: str
         responses: dict[str, Any] = {}
         for status, answer in sorted(op.answers.items()):
             responses[str(status)] = _response(answer, refs)
-        responses["default"] = _response(op.default or error_answer("The standard error body (any other status)."), refs)
+        fallback = op.default or error_answer("The standard error body (any other status).")
+        responses["default"] = _response(fallback, refs)
         entry["responses"] = responses
         paths.setdefault(op.path, {})[op.method.lower()] = entry
     return {
@@ -192,7 +194,8 @@ def build_document(function: str, operations: Sequence[Operation], *, title: str
 def _response(answer: Answer, refs: Mapping[tuple[type[BaseModel], str], Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"description": answer.description}
     if answer.headers:
-        out["headers"] = {name: {"description": text, "schema": {"type": "string"}} for name, text in answer.headers.items()}
+        out["headers"] = {name: {"description": text, "schema": {"type": "string"}}
+                          for name, text in answer.headers.items()}
     if answer.media_type is not None:
         if answer.model is not None:
             schema: Mapping[str, Any] = refs[(answer.model, "serialization")]

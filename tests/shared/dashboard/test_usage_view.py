@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from shared.dashboard.usage_view import usd, usage_view
+from shared.dashboard.usage_view import usage_view, usd
 from shared.models import OperationType, UsageRecord
 from shared.store.sqlite import SqliteDocumentStore
 from shared.usage.meter import UsageMeter
@@ -36,4 +36,4 @@ def test_view_of_a_summary(tmp_path):
 
 
 def test_dollars_are_readable_at_every_scale():
-    assert (usd(0), usd(1234.5), usd(0.0015), usd(0.5)) == ("$0", "$1,234.50", "$0.0015", "$0.5")
+    assert (usd(0), usd(1234.5), usd(0.0015), usd(0.5), usd(0.25)) == ("$0", "$1,234.50", "$0.0015", "$0.50", "$0.25")
