@@ -54,10 +54,10 @@ from shared.connections.tenants import TenantRepository
 from shared.locks import LeaseBusy, hold_lease
 from shared.models import ConnectionStatus, OperationType, Routine, Task, TaskStatus, UsageRecord, UserConfig
 from shared.notion.client import NotionGateway
-from shared.observability import PLAN_WRITTEN, log_event
 from shared.notion.errors import NotionAuthError
 from shared.notion.mapping import task_to_properties
 from shared.notion.properties import DateValue
+from shared.observability import PLAN_WRITTEN, log_event
 from shared.planning import Plan, PlanRequest, SolverOptions, plan_day
 from shared.store.base import DocumentStore
 from shared.usage.errors import QuotaExceeded
@@ -215,17 +215,22 @@ class PlanningJob:
             source = await gateway.retrieve_data_source(config.tasks_data_source_id, tenant_id=tenant_id)
             schema = source.get("properties") if isinstance(source.get("properties"), dict) else None
             chosen = self._chosen_times(plan, stored.date)
+            to_write: list[tuple[Task, DateValue]] = []
             for task_id, (start, end) in chosen.items():
                 task = by_id.get(task_id)
                 if task is None or writes.user_fixed_start(task) is not None:
                     continue  # unknown, or fixed by the user: the time is theirs
                 if task.scheduled_start != start and writes.last_start(task_id) != start:
-                    await self._set_scheduled(gateway, task, DateValue(start, end), schema, tenant_id=tenant_id)
-                    report.scheduled_written += 1
+                    to_write.append((task, DateValue(start, end)))
                 writes.record(task_id, start=start, end=end, day=stored.date)
-            for task in tasks:
-                if task.id in chosen or task.status not in _OPEN or not writes.is_own(task):
-                    continue
+            to_clear = [task for task in tasks
+                        if task.id not in chosen and task.status in _OPEN and writes.is_own(task)]
+            # Recorded before writing: whatever happens to a write, the value in Notion is known as ours.
+            writes.save(self.store, tenant_id=tenant_id, keep=by_id)
+            for task, value in to_write:
+                await self._set_scheduled(gateway, task, value, schema, tenant_id=tenant_id)
+                report.scheduled_written += 1
+            for task in to_clear:
                 await self._set_scheduled(gateway, task, None, schema, tenant_id=tenant_id)
                 writes.record(task.id, start=None, end=None, day=None)
                 report.scheduled_cleared += 1

@@ -5,8 +5,10 @@ writes that property (the time it chose), and the sync reads it back, so without
 planner's own choice would come back as a user-fixed time and freeze the task there forever. This
 record keeps, per task, the last start the planner wrote and the local dates it was planned on:
 
-* a task whose Scheduled equals the planner's last write is planned freely (the time is ours);
-  a task whose Scheduled differs was moved by the user and is kept where the user put it;
+* a task whose Scheduled equals one of the planner's recent writes is planned freely (the time is
+  ours); a task whose Scheduled differs was moved by the user and is kept where the user put it.
+  Recent writes, not only the last one: the job records a write *before* making it, so whether
+  Notion took it or the job died first, the value Notion holds is one the planner knows;
 * the dates give ``Task.carried_over_days`` (planned on earlier days, still not done).
 
 One small document per tenant; entries of tasks that no longer exist are dropped when it is saved.
@@ -23,6 +25,7 @@ from shared.store.base import DocumentStore
 
 PATH = "agent/scheduled"
 MAX_DAYS_KEPT = 14
+MAX_STARTS_KEPT = 4
 
 
 @dataclass
@@ -32,6 +35,7 @@ class Written:
     start: datetime | None
     end: datetime | None = None
     days: list[date] = field(default_factory=list)  # local dates the task was planned on
+    starts: list[datetime] = field(default_factory=list)  # recent starts written, newest last
 
 
 def _instant(value: object) -> datetime | None:
@@ -64,7 +68,11 @@ class ScheduledWrites:
                     days.append(date.fromisoformat(raw))
                 except (TypeError, ValueError):
                     continue
-            entries[item["task_id"]] = Written(_instant(item.get("start")), _instant(item.get("end")), days)
+            starts = [moment for moment in map(_instant, item.get("starts") or []) if moment is not None]
+            start = _instant(item.get("start"))
+            if start is not None and start not in starts:
+                starts.append(start)
+            entries[item["task_id"]] = Written(start, _instant(item.get("end")), days, starts)
         return cls(entries)
 
     def save(self, store: DocumentStore, *, tenant_id: str, keep: Iterable[str]) -> None:
@@ -76,6 +84,7 @@ class ScheduledWrites:
                 "start": entry.start.isoformat() if entry.start else None,
                 "end": entry.end.isoformat() if entry.end else None,
                 "days": [d.isoformat() for d in sorted(set(entry.days))[-MAX_DAYS_KEPT:]],
+                "starts": [moment.isoformat() for moment in entry.starts[-MAX_STARTS_KEPT:]],
             }
             for task_id, entry in sorted(self.entries.items())
             if task_id in alive
@@ -87,9 +96,9 @@ class ScheduledWrites:
         return entry.start if entry else None
 
     def is_own(self, task: Task) -> bool:
-        """True when the task's Scheduled time is the planner's own last write (same instant)."""
-        written = self.last_start(task.id)
-        return task.scheduled_start is not None and written is not None and task.scheduled_start == written
+        """True when the task's Scheduled time is one the planner wrote recently (same instant)."""
+        entry = self.entries.get(task.id)
+        return task.scheduled_start is not None and entry is not None and task.scheduled_start in entry.starts
 
     def user_fixed_start(self, task: Task) -> datetime | None:
         """The task's Scheduled time if the user set it, ``None`` if unset or the planner's own."""
@@ -102,5 +111,7 @@ class ScheduledWrites:
     def record(self, task_id: str, *, start: datetime | None, end: datetime | None, day: date | None) -> None:
         entry = self.entries.setdefault(task_id, Written(None))
         entry.start, entry.end = start, end
+        if start is not None:
+            entry.starts = [moment for moment in entry.starts if moment != start][-(MAX_STARTS_KEPT - 1):] + [start]
         if day is not None and day not in entry.days:
             entry.days.append(day)

@@ -67,7 +67,8 @@ async def test_an_unknown_tool_gets_a_clear_error_and_no_write(world, openai):
         ({"task": "Renew passport"}, "Say what to change"),
         ({"task": "Renew passport", "due": "next Friday"}, "'due' must be YYYY-MM-DD"),
         ({"task": "Renew passport", "scheduled_start": "2026-03-31"}, "needs a time of day"),
-        ({"task": "Renew pasport", "priority": "high"}, "No task is called “Renew pasport”. Did you mean “Renew passport”"),
+        ({"task": "Renew pasport", "priority": "high"},
+         "No task is called “Renew pasport”. Did you mean “Renew passport”"),
         ({"task": "re", "priority": "high"}, "matches several tasks"),
     ],
 )

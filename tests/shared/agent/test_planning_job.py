@@ -3,7 +3,7 @@ repeated or redelivered run writes nothing more, and the bookkeeping that makes 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 
 import httpx
 import pytest
@@ -16,6 +16,7 @@ from shared.agent.scheduled import ScheduledWrites
 from shared.agent.workload import load_routines, load_tasks
 from shared.locks import hold_lease
 from shared.models import ConnectionStatus, NotificationPreferences
+from shared.notion.errors import NotionValidationError
 from shared.planning import PlanRequest, SolverOptions, plan_day
 from tests.shared.agent.support import DAY, line_texts
 
@@ -50,7 +51,8 @@ async def test_the_daily_plan_is_written_to_notion_as_the_engine_decided(world):
         written = world.scheduled_of(title)
         assert (at(written["start"]), at(written["end"])) == (start, end), title
     # The user's own fixed time is left alone.
-    assert at(world.scheduled_of("Call the bank about the mortgage")["start"]) == datetime(2026, 3, 30, 10, 30, tzinfo=UTC)
+    bank = world.scheduled_of("Call the bank about the mortgage")
+    assert at(bank["start"]) == datetime(2026, 3, 30, 10, 30, tzinfo=UTC)
     assert world.scheduled_of("Renew passport") is None  # not planned today
 
     # One "Daily plan" page under the page holding the Tasks database, with blocks and reasons.
@@ -110,7 +112,8 @@ async def test_a_deleted_page_is_recreated_and_a_lost_page_id_is_adopted_not_dup
     report = await job.run(tenant_id=world.tenant_id, day=DAY, mode="replan", reason="retry")
     assert report.page == "created"
     [new_page] = world.plan_pages()
-    assert new_page["id"] != page["id"] and load_plan(world.store, DAY, tenant_id=world.tenant_id).page_id == new_page["id"]
+    assert new_page["id"] != page["id"]
+    assert load_plan(world.store, DAY, tenant_id=world.tenant_id).page_id == new_page["id"]
 
 
 async def test_a_time_the_user_set_stays_fixed_and_the_planners_own_times_stay_free(world):
@@ -139,7 +142,7 @@ async def test_open_tasks_no_longer_planned_lose_the_planners_time(world):
     world.copy_rows()
     assert world.scheduled_of("Reply to Anna about the offsite") is not None
     # The day now ends at 09:30: most of what was planned no longer fits and loses its time.
-    world.save_config(working_hours=world.config.working_hours.model_copy(update={"end": datetime(2026, 1, 1, 9, 30).time()}))
+    world.save_config(working_hours=world.config.working_hours.model_copy(update={"end": time(9, 30)}))
     world.clock.set(hour=9, minute=0)
     report = await job.run(tenant_id=world.tenant_id, day=DAY, mode="replan", reason="shorter day")
     assert report.scheduled_cleared >= 1
@@ -208,3 +211,20 @@ async def test_a_second_run_while_one_holds_the_plan_lease_is_refused(world):
         with pytest.raises(PlanBusy):
             await world.job(lease_wait=timedelta(0)).run(tenant_id=world.tenant_id, day=DAY, mode="replan")
     assert world.writes() == []
+
+
+async def test_a_run_that_dies_between_two_writes_leaves_no_time_looking_user_fixed(world):
+    faults = world.sandbox.faults
+    faults.add({"method": "PATCH", "count": 1})  # the first Scheduled write goes through...
+    faults.add({"status": 400, "method": "PATCH", "count": 1})  # ...the second is refused
+    with pytest.raises(NotionValidationError):
+        await world.job().run(tenant_id=world.tenant_id, day=DAY, mode="daily")
+    world.copy_rows()  # the sync brings back the one time that was written
+    written = [t for t in load_tasks(world.store, tenant_id=world.tenant_id)
+               if t.scheduled_start is not None and t.title != "Call the bank about the mortgage"]
+    assert len(written) == 1
+    assert ScheduledWrites.load(world.store, tenant_id=world.tenant_id).is_own(written[0])
+    report = await world.job().run(tenant_id=world.tenant_id, day=DAY, mode="daily")
+    assert report.status == "ok"
+    stored = load_plan(world.store, DAY, tenant_id=world.tenant_id)
+    assert not any(block.fixed for block in stored.blocks)  # the planner's own time stayed free
