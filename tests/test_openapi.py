@@ -436,3 +436,51 @@ def test_web_answers_match_the_document(local_env, notion_sandbox):  # noqa: F81
     api.client.set_cookie("planner_session", token)
     form("/settings/delete", {"confirm": "DELETE"}, expect=200, page="/settings")
     api.assert_all_exercised()
+
+
+# --- the mirrors in shared/openapi/schemas.py stay true to what they mirror -------------------------
+
+
+def _shape(schema: dict) -> dict:
+    """A JSON schema without titles and descriptions (what validation depends on)."""
+    if isinstance(schema, dict):
+        return {k: _shape(v) for k, v in schema.items() if k not in ("title", "description")}
+    if isinstance(schema, list):
+        return [_shape(v) for v in schema]
+    return schema
+
+
+@pytest.mark.parametrize("function,model,mirror", [
+    ("sync", "SyncTaskBody", "SyncTaskBody"),
+    ("agent", "PlanTaskBody", "PlanTaskBody"),
+    ("agent", "ChatBody", "AgentChatBody"),
+])
+def test_request_mirrors_validate_like_the_handlers_models(function, model, mirror, local_env):  # noqa: F811
+    from shared.openapi import schemas
+
+    real = getattr(importlib.import_module(f"functions.{function}.main"), model)
+    assert _shape(real.model_json_schema()) == _shape(getattr(schemas, mirror).model_json_schema())
+    assert real.model_config.get("extra") == getattr(schemas, mirror).model_config.get("extra")
+
+
+def test_answer_mirrors_have_the_fields_of_what_they_mirror():
+    import dataclasses
+
+    from shared.agent.chat import ChatReply
+    from shared.agent.dispatch import DispatchReport
+    from shared.agent.planning_job import PlanReport
+    from shared.agent.tools import WriteRecord
+    from shared.openapi import schemas
+    from shared.sync.job import SyncReport
+    from shared.sync.reconcile import ReconcileDispatch
+
+    def names(cls) -> set[str]:
+        return {f.name for f in dataclasses.fields(cls)}
+
+    assert names(SyncReport) == set(schemas.SyncReport.model_fields)
+    assert names(PlanReport) == set(schemas.ReplanReport.model_fields)
+    assert names(PlanReport) - {"plan"} == set(schemas.PlanRunReport.model_fields)
+    assert names(WriteRecord) == set(schemas.WriteRecordView.model_fields)
+    assert set(ChatReply("c", "a").to_dict()) == set(schemas.AgentChatReply.model_fields)
+    assert set(DispatchReport().to_dict()) == set(schemas.PlanningDispatch.model_fields)
+    assert {f.name for f in dataclasses.fields(ReconcileDispatch)} >= set(schemas.ReconcileDispatch.model_fields)

@@ -31,7 +31,7 @@ def new_workspace(notion: str) -> tuple[str, str]:
     return workspace, "Browser Test Co"
 
 
-def test_new_user_signs_in_onboards_sees_the_plan_chats_and_reads_usage(stack, browser, shots):
+def test_new_user_signs_in_onboards_sees_the_plan_chats_and_reads_usage(browser, stack, shots):
     web = stack.urls["web"]
     workspace, name = new_workspace(stack.notion)
     context = browser.new_context(timezone_id="Europe/Paris", locale="en-GB", viewport={"width": 1200, "height": 900})
