@@ -2,8 +2,9 @@
 
 One request (:meth:`ChatService.chat`):
 
-1. the conversation's history (:mod:`shared.agent.conversation`) and a system prompt with the
-   user's date, time and timezone go to the model with the tools of :mod:`shared.agent.tools`;
+1. the conversation's history (:mod:`shared.agent.conversation`; a request without a
+   conversation id starts a new conversation, whose id the reply carries) and a system prompt with
+   the user's date, time and timezone go to the model with the tools of :mod:`shared.agent.tools`;
 2. while the model asks for tools, each call is run (or refused with a clear error and no write)
    and its result sent back — at most :data:`MAX_STEPS` model calls and
    :data:`MAX_CALLS_PER_STEP` tool calls per model call, so a confused model cannot loop or write
@@ -29,6 +30,7 @@ from shared.connections.tenants import TenantRepository
 from shared.llm.base import LLM, LLMContext, Message
 from shared.models import OperationType, UsageRecord, UserConfig
 from shared.notion.client import NotionGateway
+from shared.observability import log_event
 from shared.store.base import DocumentStore
 from shared.usage.meter import UsageMeter
 
@@ -146,7 +148,7 @@ class ChatService:
         self.meter.record(UsageRecord(operation=OperationType.CHAT, timestamp=now, request_id=request_id,
                                       detail=f"steps={steps} tools={calls} writes={len(tools.writes)}"),
                           tenant_id=tenant_id)
-        logger.info("chat answered", extra={"event": "chat_answered", "steps": steps, "tool_calls": calls,
-                                             "writes": len(tools.writes), "finished": finished})
+        log_event("chat_answered", logger=logger, steps=steps, tool_calls=calls, writes=len(tools.writes),
+                  finished=finished)
         return reply
 

@@ -37,6 +37,7 @@ from shared.agent.queueing import daily_task_name, enqueue_once, plan_request
 from shared.connections.tenants import CONFIG_PATH
 from shared.errors import AppError
 from shared.models import ConnectionStatus, UserConfig
+from shared.observability import log_event
 from shared.store.base import DocumentStore
 from shared.taskqueue.base import TaskQueue
 
@@ -130,7 +131,7 @@ def dispatch_planning(store: DocumentStore, tasks: TaskQueue, *, now: datetime |
                 report.skipped["error"] += 1
         if len(rows) < batch:
             break
-    logger.info("planning dispatch", extra={"event": "planning_dispatch", **report.to_dict()})
+    log_event("planning_dispatch", logger=logger, **report.to_dict())
     return report
 
 

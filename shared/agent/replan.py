@@ -34,6 +34,7 @@ from shared.agent.workload import get_routine, get_task
 from shared.connections.tenants import TenantRepository
 from shared.errors import AppError
 from shared.models import Routine, Task, TaskStatus, UserConfig
+from shared.observability import log_event
 from shared.store.base import DocumentStore
 from shared.taskqueue.base import TaskQueue
 
@@ -132,5 +133,5 @@ def replan_after_sync(store: DocumentStore, *, tenant_id: str, changed: Iterable
         # next daily plan, catches up.
         logger.warning("replan could not be enqueued: %s", exc.code)
         return None
-    logger.info("replan requested", extra={"event": "replan_requested", "reason": reason, "coalesced": not created})
+    log_event("replan_requested", logger=logger, reason=reason, coalesced=not created)
     return name
