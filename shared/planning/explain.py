@@ -6,13 +6,15 @@ final plan and as specific as possible:
 1. the item's own state (done, cancelled, blocked, inactive routine, not recurring): decided when
    the problem is built;
 2. its deadline has passed;
-3. for a fixed-time task: the time is past, after the horizon, after the deadline, or not free
-   (outside working hours, in a break, in or too close to a busy block);
+3. for a fixed-time task: the time is past, after the horizon, after the deadline, taken by a
+   more valuable fixed-time task, beyond the focus cap left by those, or not free (outside
+   working hours, in a break, in or too close to a busy block);
 4. it has no window at all: no working hours / free time, no free time before its deadline, a
    routine window outside working hours, or no free stretch long enough for it in one piece;
-5. it has windows, but the final plan leaves no opening: the time went to items at least as
-   valuable per minute (*lower priority*) or to a combination worth more in total (*better
-   fit*); a fixed-time task names the planned blocks its time overlaps;
+5. it has windows, but the final plan leaves no opening: if the other blocks in its windows add
+   up to less than what is missing, there is simply not enough free time (before its deadline);
+   otherwise the time went to items at least as valuable per minute (*lower priority*) or to a
+   combination worth more in total (*better fit*);
 6. openings remain but each is on a day whose focus cap is reached (*focus cap*).
 """
 
@@ -90,6 +92,13 @@ def _fixed_reason(problem: Problem, ex: _Explainer, item: Item) -> tuple[ReasonC
                 f"its fixed time ends at {ex.when(end)}, after its deadline {ex.when(item.deadline)}")
     if item.windows:
         return None
+    if item.displaced_by:
+        names = _names(problem, list(item.displaced_by))
+        return ReasonCode.FIXED_TIME_CONFLICT, f"its fixed time {ex.when(start)} overlaps {names}, worth more"
+    if item.over_cap:
+        day = problem.timeline.day_index(start)
+        return (ReasonCode.FOCUS_CAP,
+                f"fixed-time tasks worth more already fill the {problem.focus_cap}-min focus cap on {ex.day_name(day)}")
     clashes = []
     if not any(w_start <= start and end <= w_end for _, w_start, w_end in problem.working):
         clashes.append("outside working hours")
@@ -134,11 +143,6 @@ def _no_window_reason(problem: Problem, ex: _Explainer, item: Item) -> tuple[Rea
 
 
 def _competition_reason(problem: Problem, ex: _Explainer, occupancy: Occupancy, item: Item) -> tuple[ReasonCode, str]:
-    if item.fixed_start is not None and item.key not in occupancy.placed:
-        clashes = occupancy.conflicts(item.fixed_start, item.fixed_start + item.duration)
-        if clashes:
-            names = _names(problem, clashes)
-            return ReasonCode.FIXED_TIME_CONFLICT, f"its fixed time {ex.when(item.fixed_start)} overlaps {names}"
     found = openings(occupancy, item)
     if found:
         days = sorted({day for day, _ in found})
@@ -147,15 +151,20 @@ def _competition_reason(problem: Problem, ex: _Explainer, occupancy: Occupancy, 
             return (ReasonCode.FOCUS_CAP,
                     f"the {problem.focus_cap}-min focus cap is reached on {cap_days}")
         logger.error("an item still fits after the final fill", extra={"item": item.key})
-    rivals: set[str] = set()
-    for window in item.windows:
-        rivals.update(key for s, e, key in occupancy.blocks() if s < window.hi and window.lo < e + problem.buffer)
-    rivals.discard(item.key)
-    if not rivals:
+    rival_blocks = {
+        (s, e, key)
+        for window in item.windows
+        for s, e, key in occupancy.blocks()
+        if key != item.key and s < window.hi and window.lo < e + problem.buffer
+    }
+    missing = item.duration - sum(minutes for _, minutes in occupancy.placed.get(item.key, []))
+    if missing > sum(e - s for s, e, _ in rival_blocks):
+        # Even without the other blocks in its windows, it would not be planned in full.
         if item.deadline is not None and item.deadline < problem.horizon:
-            return ReasonCode.NO_TIME_BEFORE_DEADLINE, f"no more free time before its deadline {ex.when(item.deadline)}"
-        return ReasonCode.NO_FREE_TIME, "no more free time on the planned day(s)"
-    keys = sorted(rivals, key=lambda k: (-problem.by_key[k].weight, k))
+            return (ReasonCode.NO_TIME_BEFORE_DEADLINE,
+                    f"not enough free time before its deadline {ex.when(item.deadline)}")
+        return ReasonCode.NO_FREE_TIME, "not enough free time on the planned day(s)"
+    keys = sorted({key for _, _, key in rival_blocks}, key=lambda k: (-problem.by_key[k].weight, k))
     where = "before its deadline" if item.deadline is not None and item.deadline < problem.horizon else "it could use"
     if all(problem.by_key[key].weight >= item.weight for key in keys):
         return (ReasonCode.LOWER_PRIORITY,

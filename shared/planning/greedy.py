@@ -1,7 +1,7 @@
 """The fast planner: most valuable work first, each at the earliest place it fits.
 
-Order: fixed-time tasks (most valuable first), then every other item by value per minute, then
-earliest deadline, then longest first (long blocks are the hard ones to fit), then key. Each is
+Order: pinned fixed-time tasks, then every other item by value per minute, then earliest
+deadline, then longest first (long blocks are the hard ones to fit), then key. Each is
 put at its earliest compatible start; a splittable task takes the earliest free stretch of each
 window in turn, at most one chunk per window, until its estimate is planned.
 
@@ -19,38 +19,25 @@ from shared.planning.problem import Item, Problem
 _NO_DEADLINE = 1 << 40
 
 
-def _by_value(item: Item) -> tuple:
-    return (-item.weight, item.fixed_start is None, item.deadline if item.deadline is not None else _NO_DEADLINE,
+def _rank(item: Item) -> tuple:
+    return (not item.pinned, -item.weight, item.deadline if item.deadline is not None else _NO_DEADLINE,
             -item.duration, item.key)
 
 
-def order(items: Sequence[Item], *, fixed_first: bool = True) -> list[Item]:
+def order(items: Sequence[Item]) -> list[Item]:
     """Items in the order a greedy pass considers them."""
-    ranked = sorted(items, key=_by_value)
-    if not fixed_first:
-        return ranked
-    return [i for i in ranked if i.fixed_start is not None] + [i for i in ranked if i.fixed_start is None]
+    return sorted(items, key=_rank)
 
 
 def solve(problem: Problem) -> Placements:
-    """The better of two greedy passes: fixed-time tasks first, or everything by value per minute.
-
-    Fixed-time tasks first keeps their slots; value order stops a low-value fixed-time task from
-    eating the day's focus cap. Ties go to the first pass, so the result is deterministic.
-    """
-    best, best_value = None, None
-    for fixed_first in (True, False):
-        candidate = fill(problem, {}, fixed_first=fixed_first)
-        value = problem.value(candidate)
-        if best_value is None or value > best_value:
-            best, best_value = candidate, value
-    return best
+    """A plan built greedily from nothing."""
+    return fill(problem, {})
 
 
-def fill(problem: Problem, placements: Mapping[str, Sequence[tuple[int, int]]], *, fixed_first: bool = True) -> Placements:
+def fill(problem: Problem, placements: Mapping[str, Sequence[tuple[int, int]]]) -> Placements:
     """Add to ``placements`` whatever still fits, in greedy order."""
     occupancy = Occupancy.of(problem, placements)
-    for item in order(problem.items, fixed_first=fixed_first):
+    for item in order(problem.items):
         if item.splittable:
             _place_chunks(occupancy, item)
         elif item.key not in occupancy.placed:

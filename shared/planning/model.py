@@ -64,7 +64,7 @@ class SolverOptions(DomainModel):
     """
 
     use_solver: bool = True
-    deterministic_time_limit: float = Field(default=4.0, gt=0, le=600)
+    deterministic_time_limit: float = Field(default=2.0, gt=0, le=600)
     wall_time_limit_seconds: float = Field(default=60.0, gt=0, le=3600)
 
 
@@ -101,13 +101,13 @@ class PlanRequest(DomainModel):
             raise ValueError(f"granularity_minutes must be one of {', '.join(map(str, GRANULARITIES))}")
         return value
 
-    @model_validator(mode="after")
-    def _unique_ids(self) -> "PlanRequest":
-        for name, items in (("tasks", self.tasks), ("routines", self.routines)):
-            ids = [item.id for item in items]
-            if len(ids) != len(set(ids)):
-                raise ValueError(f"{name} ids must be unique")
-        return self
+    @field_validator("tasks", "routines")
+    @classmethod
+    def _unique_ids(cls, items: list) -> list:
+        ids = [item.id for item in items]
+        if len(ids) != len(set(ids)):
+            raise ValueError("ids must be unique")
+        return items
 
     @property
     def zone(self) -> ZoneInfo:

@@ -6,6 +6,11 @@ a task or one day's occurrence of a routine; its *windows* are the parts of segm
 go: before its deadline, inside the routine's time window, starting on the grid. A fixed-time
 task has exactly one window, ``[start, start + estimate)``, when that stretch is free.
 
+Fixed-time tasks are commitments: they are *pinned* (always planned) when their time is free,
+most valuable first; one that overlaps a more valuable pinned task, or would pass the day's focus
+cap, keeps no window. Pinning them before optimising means every planner (greedy, CP-SAT, the
+exact referee) solves the same problem around the same fixed blocks.
+
 Items that can never be planned (done, blocked, an inactive routine...) are *rejections*, decided
 here from the input alone. Items with no window stay items: ``explain`` says why.
 """
@@ -14,7 +19,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import cached_property
 
@@ -25,6 +30,7 @@ from shared.planning.objective import block_value, routine_weight, task_weight
 from shared.planning.timeline import Timeline
 
 _ONE_MINUTE = timedelta(minutes=1)
+PINNED = -1  # the segment index of a pinned fixed-time block's own window
 
 _STATUS_REASONS = {
     TaskStatus.DONE: (ReasonCode.DONE, "already done"),
@@ -68,6 +74,9 @@ class Item:
     deadline: int | None = None  # offset the work must end by
     occurrence: date | None = None  # a routine's date
     span: tuple[int, int] | None = None  # a routine's window on its day
+    pinned: bool = False  # a fixed-time task that is planned at its time, whatever else happens
+    displaced_by: tuple[str, ...] = ()  # keys of the pinned tasks its fixed time overlaps
+    over_cap: bool = False  # its fixed time is free but the pinned tasks already fill the focus cap
 
 
 @dataclass(frozen=True)
@@ -136,10 +145,23 @@ class Problem:
     def value(self, placements: Mapping[str, Iterable[tuple[int, int]]]) -> int:
         """The objective (``shared.planning.objective``) of ``placements``: key -> [(start, minutes)]."""
         return sum(
-            block_value(self.by_key[key].weight, minutes, self.segment_at(start).start, self.horizon)
+            block_value(self.by_key[key].weight, minutes, self.window_start(key, start), self.horizon)
             for key, blocks in placements.items()
             for start, minutes in blocks
         )
+
+    def window_start(self, key: str, start: int) -> int:
+        """Where the free window of a block begins (a pinned block is its own window)."""
+        return start if self.by_key[key].pinned else self.segment_at(start).start
+
+    @cached_property
+    def pinned_focus(self) -> list[int]:
+        """Task minutes per day taken by pinned fixed-time tasks."""
+        focus = [0] * len(self.timeline.days)
+        for item in self.items:
+            if item.pinned:
+                focus[item.windows[0].day] += item.duration
+        return focus
 
     @cached_property
     def groups(self) -> tuple[tuple[int, ...], ...]:
@@ -181,11 +203,28 @@ def _deadline(task: Task, timeline: Timeline) -> tuple[int | None, int | None]:
     return timeline.floor(instant), (due_date - timeline.days[0]).days
 
 
+def _segments(problem: Problem, cuts: list[tuple[int, int]]) -> tuple[Segment, ...]:
+    """Working hours minus breaks, busy blocks (widened by the buffer), the past and ``cuts``."""
+    buffer = problem.buffer
+    segments: list[Segment] = []
+    for k, start, end in problem.working:
+        spans = [(start, end)]
+        for b_start, b_end, _ in problem.breaks:
+            spans = _subtract(spans, b_start, b_end)
+        for b_start, b_end, _ in problem.busy:
+            spans = _subtract(spans, b_start - buffer, b_end + buffer)
+        for c_start, c_end in cuts:
+            spans = _subtract(spans, c_start - buffer, c_end + buffer)
+        spans = _subtract(spans, min(start, problem.release) - 1, problem.release)
+        for s, e in sorted(spans):
+            segments.append(Segment(len(segments), k, s, e))
+    return tuple(segments)
+
+
 def build(request: PlanRequest) -> Problem:
     """Compute free segments, items and up-front rejections for a request."""
     timeline = Timeline(request.day, request.horizon_days, request.zone)
     release = max(0, timeline.ceil(request.now)) if request.now is not None else 0
-    buffer = request.buffer_minutes
 
     working: list[tuple[int, int, int]] = []
     breaks: list[tuple[int, int, str]] = []
@@ -196,27 +235,24 @@ def build(request: PlanRequest) -> Problem:
             if day.isoweekday() in pause.days:
                 breaks.append((timeline.wall(k, pause.start), timeline.wall(k, pause.end), pause.title))
     busy = tuple(sorted((timeline.floor(b.start), timeline.ceil(b.end), b.title) for b in request.busy))
+    base = Problem(request, timeline, release, tuple(working), tuple(sorted(breaks)), busy, (), ())
+    base = replace(base, segments=_segments(base, []))
 
-    segments: list[Segment] = []
-    for k, start, end in working:
-        spans = [(start, end)]
-        for b_start, b_end, _ in breaks:
-            spans = _subtract(spans, b_start, b_end)
-        for b_start, b_end, _ in busy:
-            spans = _subtract(spans, b_start - buffer, b_end + buffer)
-        spans = _subtract(spans, min(start, release) - 1, release)
-        for s, e in sorted(spans):
-            segments.append(Segment(len(segments), k, s, e))
-
-    problem = Problem(request, timeline, release, tuple(working), tuple(sorted(breaks)), busy, tuple(segments), ())
-    items: list[Item] = []
     rejections: list[Rejection] = []
+    schedulable: list[Task] = []
     for task in request.tasks:
         if task.status in _STATUS_REASONS:
             reason, message = _STATUS_REASONS[task.status]
             rejections.append(Rejection(ItemKind.TASK, task.id, task.title, reason, message, task.estimate_minutes))
-            continue
-        items.append(_task_item(problem, task))
+        else:
+            schedulable.append(task)
+    # Fixed-time tasks first: the pinned ones then cut the free time everything else shares.
+    fixed = _pin_fixed(base, [_fixed_item(base, t) for t in schedulable if t.scheduled_start is not None])
+    pinned = [(item.fixed_start, item.fixed_start + item.duration) for item in fixed if item.pinned]
+    problem = replace(base, segments=_segments(base, pinned))
+
+    fixed_by_id = {item.item_id: item for item in fixed}
+    items = [fixed_by_id.get(t.id) or _flexible_item(problem, t) for t in schedulable]
     for routine in request.routines:
         occurrences = _routine_items(problem, routine) if routine.active else []
         if not routine.active:
@@ -227,8 +263,29 @@ def build(request: PlanRequest) -> Problem:
                                         "does not recur on the planned day(s)", routine.duration_minutes))
         else:
             items.extend(occurrences)
-    return Problem(problem.request, timeline, release, problem.working, problem.breaks, busy, problem.segments,
-                   tuple(items), tuple(rejections))
+    return replace(problem, items=tuple(items), rejections=tuple(rejections))
+
+
+def _pin_fixed(problem: Problem, items: list[Item]) -> list[Item]:
+    """Pin free fixed-time tasks, most valuable first; the rest lose their window (and say why)."""
+    candidates = sorted((i for i in items if i.windows), key=lambda i: (-i.weight, i.fixed_start, i.key))
+    kept: list[Item] = []
+    focus = [0] * len(problem.timeline.days)
+    decided: dict[str, Item] = {}
+    b = problem.buffer
+    for item in candidates:
+        start, end, day = item.fixed_start, item.fixed_start + item.duration, item.windows[0].day
+        clashes = tuple(k.key for k in kept if start < k.fixed_start + k.duration + b and k.fixed_start < end + b)
+        if clashes:
+            decided[item.key] = replace(item, windows=(), displaced_by=clashes)
+        elif focus[day] + item.duration > problem.focus_cap:
+            decided[item.key] = replace(item, windows=(), over_cap=True)
+        else:
+            focus[day] += item.duration
+            kept.append(item)
+            # A pinned block lies outside every free segment: its window stands alone (segment -1).
+            decided[item.key] = replace(item, pinned=True, windows=(Window(PINNED, day, start, end),))
+    return [decided.get(item.key, item) for item in items]
 
 
 def _windows(problem: Problem, lo: int, hi: int, min_piece: int, day: int | None = None) -> tuple[Window, ...]:
@@ -243,23 +300,28 @@ def _windows(problem: Problem, lo: int, hi: int, min_piece: int, day: int | None
     return tuple(windows)
 
 
-def _task_item(problem: Problem, task: Task) -> Item:
-    timeline = problem.timeline
-    deadline, days_left = _deadline(task, timeline)
+def _task_base(problem: Problem, task: Task) -> tuple[dict, int]:
+    deadline, days_left = _deadline(task, problem.timeline)
     hi = problem.horizon if deadline is None else min(deadline, problem.horizon)
     weight = task_weight(task.priority, days_left, task.carried_over_days)
-    base = dict(key=f"task:{task.id}", kind=ItemKind.TASK, item_id=task.id, title=task.title,
+    return dict(key=f"task:{task.id}", kind=ItemKind.TASK, item_id=task.id, title=task.title,
                 priority=task.priority, weight=weight, duration=task.estimate_minutes, focus=True,
-                deadline=deadline)
-    if task.scheduled_start is not None:
-        start = timeline.floor(timeline.localize(task.scheduled_start))
-        end = start + task.estimate_minutes
-        windows: tuple[Window, ...] = ()
-        if start >= problem.release and end <= hi:
-            windows = tuple(
-                Window(s.index, s.day, start, end) for s in problem.segments if s.start <= start and end <= s.end
-            )
-        return Item(**base, min_piece=task.estimate_minutes, splittable=False, windows=windows, fixed_start=start)
+                deadline=deadline), hi
+
+
+def _fixed_item(problem: Problem, task: Task) -> Item:
+    """A fixed-time task, with a window when its whole stretch is free."""
+    base, hi = _task_base(problem, task)
+    start = problem.timeline.floor(problem.timeline.localize(task.scheduled_start))
+    end = start + task.estimate_minutes
+    windows: tuple[Window, ...] = ()
+    if start >= problem.release and end <= hi:
+        windows = tuple(Window(s.index, s.day, start, end) for s in problem.segments if s.start <= start and end <= s.end)
+    return Item(**base, min_piece=task.estimate_minutes, splittable=False, windows=windows, fixed_start=start)
+
+
+def _flexible_item(problem: Problem, task: Task) -> Item:
+    base, hi = _task_base(problem, task)
     min_piece = min(task.min_chunk_minutes, task.estimate_minutes) if task.splittable else task.estimate_minutes
     return Item(**base, min_piece=min_piece, splittable=task.splittable,
                 windows=_windows(problem, problem.release, hi, min_piece))

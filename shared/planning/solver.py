@@ -7,6 +7,9 @@ Variables, for every window ``w`` of every item:
 * ``d[w]`` — its length: the item's duration, or a variable in ``[min_piece, duration]`` for a
   splittable task (0 when absent).
 
+Pinned fixed-time tasks are constants: they lie outside the free segments (``problem``), take
+their minutes off the focus cap and add their fixed value.
+
 Constraints: each block lies in its window (start ≥ lo, end ≤ hi: the window already respects
 working hours, breaks, busy blocks, ``now``, the deadline and a routine's time window); padded
 intervals ``[start, end + buffer)`` of one segment (or of segments closer than the buffer) do not
@@ -61,7 +64,7 @@ class _Var:
     item: Item
     window: Window
     present: object
-    unit: object  # start = grid * unit (a constant for fixed-time tasks)
+    unit: object  # start = grid * unit
     length: object | int
 
 
@@ -75,6 +78,9 @@ def _build(problem: Problem) -> tuple[object, list[_Var]]:
     objective = []
 
     for item in problem.items:
+        if item.pinned:  # a constant of the plan: outside every segment, its value is fixed
+            objective.append(block_value(item.weight, item.duration, item.fixed_start, horizon))
+            continue
         if not item.windows:
             continue
         presences = []
@@ -84,12 +90,7 @@ def _build(problem: Problem) -> tuple[object, list[_Var]]:
             window_start = problem.segments[w.segment].start
             x = model.new_bool_var(f"x[{name}]")
             presences.append(x)
-            if item.fixed_start is not None:
-                interval = model.new_optional_fixed_size_interval_var(w.lo, item.duration + buffer, x, f"i[{name}]")
-                var = _Var(item, w, x, w.lo, item.duration)
-                load = (item.duration + buffer) * x
-                objective.append(block_value(item.weight, item.duration, window_start, horizon) * x)
-            elif not item.splittable:
+            if not item.splittable:
                 first, last = w.lo // grid, (w.hi - item.duration) // grid
                 u = model.new_int_var(first, last, f"u[{name}]")
                 model.add(u == first).only_enforce_if(~x)
@@ -133,8 +134,8 @@ def _build(problem: Problem) -> tuple[object, list[_Var]]:
         loads = load_by_segment[segment.index]
         if len(loads) > 1:
             model.add(sum(loads) <= segment.end - segment.start + buffer)
-    for loads in focus_by_day.values():
-        model.add(sum(loads) <= problem.focus_cap)
+    for day, loads in focus_by_day.items():
+        model.add(sum(loads) <= problem.focus_cap - problem.pinned_focus[day])
     model.maximize(sum(objective))
     return model, variables
 
@@ -151,8 +152,7 @@ def _hint(model: object, variables: list[_Var], problem: Problem, placements: Ma
     for var in variables:
         block = chosen.get((var.item.key, var.window.segment))
         model.add_hint(var.present, block is not None)
-        if var.item.fixed_start is None:
-            model.add_hint(var.unit, (block[0] if block else var.window.lo) // grid)
+        model.add_hint(var.unit, (block[0] if block else var.window.lo) // grid)
         if not isinstance(var.length, int):
             model.add_hint(var.length, block[1] if block else 0)
 
@@ -167,8 +167,9 @@ def solve(
 ) -> SolverResult:
     """Solve the model. Without limits it runs until the optimum is proven."""
     model, variables = _build(problem)
+    pinned = {item.key: [(item.fixed_start, item.duration)] for item in problem.items if item.pinned}
     if not variables:
-        return SolverResult({}, 0, 0, True, "OPTIMAL")
+        return SolverResult(pinned, problem.value(pinned), problem.value(pinned), True, "OPTIMAL")
     if hint:
         _hint(model, variables, problem, hint)
     solver = cp_model.CpSolver()
@@ -183,10 +184,10 @@ def solve(
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         logger.info("cp-sat found no plan", extra={"status": name})
         return SolverResult(None, None, None, False, name)
-    placements: Placements = {}
+    placements: Placements = dict(pinned)
     for var in variables:
         if solver.boolean_value(var.present):
-            start = var.window.lo if var.item.fixed_start is not None else problem.grid * solver.value(var.unit)
+            start = problem.grid * solver.value(var.unit)
             minutes = var.length if isinstance(var.length, int) else solver.value(var.length)
             placements.setdefault(var.item.key, []).append((start, minutes))
     placements = {key: sorted(blocks) for key, blocks in sorted(placements.items())}
