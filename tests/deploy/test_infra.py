@@ -147,3 +147,22 @@ def test_unknown_placeholder_is_refused():
         CTX.expand({"a": "x-${NOPE}"}, "functions.json: env")
     with pytest.raises(InfraInvalid, match="names no function"):
         CTX.expand("${FUNCTION_URL:nobody}", "functions.json: env")
+
+
+@pytest.mark.parametrize("function", list(INFRA.functions))
+def test_the_deployed_environment_is_a_valid_gcp_configuration_with_release_and_environment(monkeypatch, function):
+    from shared.config import Settings
+
+    spec = INFRA.functions[function]
+    ctx = DeployContext(project="planner-test-1", region="europe-west1", release="2025.06.1", environment="staging",
+                        bucket_template=INFRA.bucket.name, url_template=INFRA.url_template,
+                        function_names=tuple(INFRA.functions))
+    for key, value in render_env(INFRA, ctx, spec).items():
+        monkeypatch.setenv(key, value)
+    for secret in spec.secrets:  # what --set-secrets mounts
+        monkeypatch.setenv(INFRA.secrets[secret].env, f"value-of-{secret}-0123456789")
+    settings = Settings()
+    assert settings.profile == "gcp" and settings.release == "2025.06.1" and settings.environment == "staging"
+    assert settings.gcs_bucket == "planner-test-1-planner-data" and settings.tasks_location == "europe-west1"
+    assert settings.function_url(function) == f"https://europe-west1-planner-test-1.cloudfunctions.net/{function}"
+    assert settings.public_base_url == settings.function_url("web")
