@@ -30,6 +30,7 @@ from shared.config import get_settings
 from shared.errors import InvalidRequest
 from shared.ids import validate_tenant_id
 from shared.runtime import bootstrap
+from shared.usage.meter import UsageMeter
 from shared.sync.errors import WebhookTooLarge
 from shared.sync.signature import SIGNATURE_HEADER
 from shared.sync.webhook import MAX_WEBHOOK_BODY
@@ -113,6 +114,7 @@ def sync_job():
         memory=memory(),
         gateway_factory=lambda: NotionGateway.from_settings(backends.settings, token_provider=services.tokens),
         lease_ttl=timedelta(seconds=backends.settings.function_timeout_seconds),
+        meter=UsageMeter(backends.documents),
     )
 
 

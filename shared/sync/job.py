@@ -24,6 +24,11 @@ Outcomes: a rejected token (:class:`NotionAuthError`) or a missing connection en
 report (HTTP 200: retrying cannot help) and the connection marked ``needs_reauth``; a data source
 that is gone or not shared ends it the same way with ``failed``; Notion's transient errors and the
 memory's propagate (503) so Cloud Tasks retries.
+
+Every run that did work is metered (a ``sync`` usage record, plus a ``notion_requests`` record
+with the number of Notion calls) and logs ``sync_completed`` with ``lag_seconds``, the age of the
+oldest change it applied (the webhook marks' times, else the previous cursor): the sync-lag alert's
+metric. A sync that changed tasks of today asks the agent to replan the rest of the day.
 """
 
 from __future__ import annotations
@@ -35,15 +40,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
-from shared.agent.replan import replan_after_sync
 from shared.connections.errors import NotConnected
 from shared.connections.tenants import TenantRepository
 from shared.locks import LeaseBusy, hold_lease
 from shared.memory.documents import MemoryDocument
-from shared.models import ConnectionStatus, Routine, Task
+from shared.models import ConnectionStatus, OperationType, Routine, Task, UsageRecord
 from shared.notion.client import NotionGateway
 from shared.notion.errors import NotionAuthError, NotionNotFound, NotionPermissionDenied, NotionValidationError
 from shared.notion.mapping import page_to_routine, page_to_task
+from shared.observability import SYNC_COMPLETED, log_event
 from shared.store.base import DocumentStore
 from shared.sync.errors import SyncBusy
 from shared.sync.fetch import DEFAULT_MARGIN, SourceRead, read_source
@@ -120,6 +125,7 @@ class SyncJob:
     margin: timedelta = DEFAULT_MARGIN
     lease_ttl: timedelta = timedelta(minutes=9)  # the function timeout: a crashed run frees it
     lease_wait: timedelta = timedelta(seconds=5)
+    meter: Any = None  # shared.usage.meter.UsageMeter; None in tests that do not look at usage
 
     async def run(self, *, tenant_id: str, full: bool = False, poll: bool = False) -> SyncReport:
         """Sync the tenant once (see the module doc)."""
@@ -134,7 +140,19 @@ class SyncJob:
                 await self._run_locked(report, full=full, poll=poll)
         except LeaseBusy:
             raise SyncBusy() from None
+        self._meter(report)
         return report
+
+    def _meter(self, report: SyncReport) -> None:
+        if self.meter is None or report.status == "nothing_to_do":
+            return
+        now = self.clock()
+        detail = f"{report.mode}: {report.written} written, {report.deleted} deleted"
+        self.meter.record(UsageRecord(operation=OperationType.SYNC, detail=detail, timestamp=now),
+                          tenant_id=report.tenant_id)
+        if report.notion_requests:
+            self.meter.record(UsageRecord(operation=OperationType.NOTION_REQUESTS, timestamp=now,
+                                          detail=f"{report.notion_requests} requests (sync)"), tenant_id=report.tenant_id)
 
     async def _run_locked(self, report: SyncReport, *, full: bool, poll: bool) -> None:
         tenant_id = report.tenant_id
@@ -191,8 +209,14 @@ class SyncJob:
         used = [marks[plan.kind] for plan in plans if plan.kind in marks]
         stale = [mark for kind, mark in marks.items() if not sources.get(kind)]
         DirtyMarks(self.store).clear(used + stale, tenant_id=tenant_id)
-        # A change that matters to today's plan replans the rest of the day (shared.agent.replan).
-        replan_after_sync(self.store, tenant_id=tenant_id, changed=changes.writes, deleted=(i for _, i in changes.deletes), now=now)
+        log_event(SYNC_COMPLETED, logger=logger, lag_seconds=_lag_seconds(now, used, plans), mode=report.mode,
+                  written=report.written, deleted=report.deleted, notion_requests=report.notion_requests)
+        # A change that matters to today's plan replans the rest of the day. Imported here: the
+        # agent's planning code is needed only when a sync actually changed something.
+        from shared.agent.replan import replan_after_sync
+
+        replan_after_sync(self.store, tenant_id=tenant_id, changed=changes.writes,
+                          deleted=(page_id for _, page_id in changes.deletes), now=now)
 
     # --- planning and reading -------------------------------------------------------------------
 
@@ -331,3 +355,13 @@ class SyncJob:
                 self.store.delete(f"{collection}/{page_id}", tenant_id=tenant_id)
                 removed += 1
         report.deleted = removed
+
+
+def _lag_seconds(now: datetime, marks: list[Any], plans: list[_Plan]) -> float:
+    """Age of the oldest change this run applied: the earliest webhook mark it consumed, else (a
+    reconcile or poll) the previous cursor of the sources it read."""
+    times = [value for mark in marks for value in (mark.raw.get("at"), mark.raw.get("full_at"))
+             if isinstance(value, datetime)]
+    if not times:
+        times = [plan.previous.cursor for plan in plans if plan.previous and plan.previous.cursor]
+    return round(max(0.0, (now - min(times)).total_seconds()), 3) if times else 0.0

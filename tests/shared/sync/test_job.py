@@ -487,3 +487,24 @@ async def test_models_in_the_store_validate(job, store, tenant_id):
         Task.model_validate(doc.data)
     for doc in store.query("routines", tenant_id=tenant_id):
         Routine.model_validate(doc.data)
+
+
+async def test_a_sync_is_metered_and_logs_its_lag(job, ws, store, tenant_id, sandbox, intake, notion_clock, caplog):
+    import logging
+    from dataclasses import replace
+
+    from shared.usage.meter import UsageMeter
+
+    caplog.set_level(logging.INFO)
+    metered = replace(job, meter=UsageMeter(store, clock=notion_clock))
+    report = await metered.run(tenant_id=tenant_id)
+    assert report.status == "ok" and report.notion_requests >= 2
+    day = notion_clock().date().isoformat()
+    daily = store.get(f"usage_daily/{day}", tenant_id=tenant_id)
+    assert daily["count_sync"] == 1
+    assert daily["count_notion_requests"] == 1
+    events = [r for r in caplog.records if getattr(r, "fields", {}).get("event") == "sync_completed"]
+    assert events and events[-1].fields["lag_seconds"] >= 0
+    # A run with nothing to do costs nothing and records nothing.
+    await metered.run(tenant_id=tenant_id)
+    assert store.get(f"usage_daily/{day}", tenant_id=tenant_id)["count_sync"] == 1
