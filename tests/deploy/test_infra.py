@@ -14,6 +14,7 @@ from shared.deploy.errors import InfraInvalid
 from shared.deploy.infra import load_infra
 from shared.deploy.resources.functions import render_env
 from shared.observability import METRIC_EVENTS
+from shared.sync.verification import SECRET_NAME as WEBHOOK_SECRET
 from tests.deploy.conftest import ROOT
 
 INFRA = load_infra(ROOT / "infra")
@@ -41,8 +42,16 @@ def test_env_mounted_secrets_cover_what_the_gcp_profile_refuses_to_start_without
         assert required_env <= mounted, spec.name
     assert {s.env for s in INFRA.secrets.values() if s.env} == {
         "PLANNER_NOTION_CLIENT_ID", "PLANNER_NOTION_CLIENT_SECRET", "PLANNER_CSRF_SECRET",
-        "PLANNER_NOTION_WEBHOOK_VERIFICATION_TOKEN", "PLANNER_LLM_API_KEY", "PLANNER_SENTRY_DSN", "PLANNER_ADMIN_TOKEN"}
-    assert {name for name, s in INFRA.secrets.items() if s.runtime} == {"token-kek", "session-keys"}
+        "PLANNER_LLM_API_KEY", "PLANNER_SENTRY_DSN", "PLANNER_ADMIN_TOKEN"}
+    assert {name for name, s in INFRA.secrets.items() if s.runtime} == {"token-kek", "session-keys", WEBHOOK_SECRET}
+
+
+def test_the_webhook_token_is_read_at_run_time_by_sync_and_may_start_empty():
+    # A configured PLANNER_NOTION_WEBHOOK_VERIFICATION_TOKEN would be final (shared/sync/verification.py):
+    # the token Notion sends once must be able to arrive after the first deploy.
+    assert INFRA.secrets[WEBHOOK_SECRET].optional and INFRA.secrets[WEBHOOK_SECRET].env is None
+    assert WEBHOOK_SECRET in INFRA.functions["sync"].runtime_secrets
+    assert not any(WEBHOOK_SECRET in spec.secrets for spec in INFRA.functions.values())
 
 
 def test_secret_access_is_granted_secret_by_secret_to_exactly_the_functions_that_use_it():
@@ -51,7 +60,7 @@ def test_secret_access_is_granted_secret_by_secret_to_exactly_the_functions_that
         granted = {secret for secret, account in grants if account == spec.service_account}
         assert granted == set(spec.secrets) | set(spec.runtime_secrets), spec.name
     assert ("llm-api-key", "planner-agent") in grants and ("llm-api-key", "planner-usage") not in grants
-    assert ("notion-webhook-verification-token", "planner-sync") in grants
+    assert (WEBHOOK_SECRET, "planner-sync") in grants and len([g for g in grants if g[0] == WEBHOOK_SECRET]) == 1
     assert not any(secret == "token-kek" and account == "planner-usage" for secret, account in grants)
 
 
