@@ -35,19 +35,23 @@ case "$command" in
     done
     [ -n "$project" ] || { echo "deploy.sh gcp: --project is required (the Google Cloud project id)" >&2; exit 2; }
     [ -n "$region" ] || { echo "deploy.sh gcp: --region is required (e.g. europe-west1)" >&2; exit 2; }
+    if [ "$dry_run" = 0 ]; then
+      command -v gcloud >/dev/null 2>&1 || {
+        echo "deploy.sh gcp: gcloud (the Google Cloud CLI) is not installed or not on PATH; see" \
+             "https://cloud.google.com/sdk/docs/install (or add --dry-run to only print the commands)" >&2
+        exit 3
+      }
+    fi
     python=${PYTHON:-}
     if [ -z "$python" ]; then
-      if [ -x .venv/bin/python ]; then python=.venv/bin/python; else python=$(command -v python3 || true); fi
+      # The project's venv holds the embedding model the agent, sync and web bundles ship.
+      command -v python3 >/dev/null 2>&1 || { echo "deploy.sh gcp: python3 is not installed" >&2; exit 3; }
+      SKIP_TASKS_EMULATOR=1 bash scripts/bootstrap.sh >&2
+      python=.venv/bin/python
     fi
-    [ -n "$python" ] || { echo "deploy.sh gcp: python3 is not installed (run 'bash scripts/bootstrap.sh')" >&2; exit 3; }
     if [ "$dry_run" = 1 ]; then
       exec "$python" -m shared.deploy plan --project "$project" --region "$region" ${pass[@]+"${pass[@]}"}
     fi
-    command -v gcloud >/dev/null 2>&1 || {
-      echo "deploy.sh gcp: gcloud (the Google Cloud CLI) is not installed or not on PATH; see" \
-           "https://cloud.google.com/sdk/docs/install (or add --dry-run to only print the commands)" >&2
-      exit 3
-    }
     exec "$python" -m shared.deploy apply --project "$project" --region "$region" ${pass[@]+"${pass[@]}"}
     ;;
   -h|--help|help)
