@@ -11,10 +11,10 @@ final plan and as specific as possible:
    working hours, in a break, in or too close to a busy block);
 4. it has no window at all: no working hours / free time, no free time before its deadline, a
    routine window outside working hours, or no free stretch long enough for it in one piece;
-5. it has windows, but the final plan leaves no opening: if the other blocks in its windows add
-   up to less than what is missing, there is simply not enough free time (before its deadline);
-   otherwise the time went to items at least as valuable per minute (*lower priority*) or to a
-   combination worth more in total (*better fit*);
+5. it has windows, but the final plan leaves no opening: for the rest of a split task whose
+   windows could not hold it even if they were empty, there is not enough free time (before its
+   deadline); otherwise the time went to items at least as valuable per minute (*lower
+   priority*) or to a combination worth more in total (*better fit*);
 6. openings remain but each is on a day whose focus cap is reached (*focus cap*).
 """
 
@@ -49,7 +49,10 @@ def explain(problem: Problem, occupancy: Occupancy) -> list[Unscheduled]:
             message = f"{planned} of {item.duration} min planned; the rest: {message}"
         out.append(Unscheduled(kind=item.kind, item_id=item.item_id, title=item.title, reason=reason,
                                message=message, minutes=missing, day=item.occurrence))
-    return sorted(out, key=lambda u: (u.kind.value, u.item_id, u.day or problem.timeline.days[0]))
+    # Input order (tasks, then routines by date): the order the user wrote them in.
+    rank = {("task", t.id): i for i, t in enumerate(problem.request.tasks)}
+    rank.update({("routine", r.id): len(rank) + i for i, r in enumerate(problem.request.routines)})
+    return sorted(out, key=lambda u: (rank[(u.kind.value, u.item_id)], u.day or problem.timeline.days[0]))
 
 
 class _Explainer:
@@ -157,9 +160,9 @@ def _competition_reason(problem: Problem, ex: _Explainer, occupancy: Occupancy, 
         for s, e, key in occupancy.blocks()
         if key != item.key and s < window.hi and window.lo < e + problem.buffer
     }
-    missing = item.duration - sum(minutes for _, minutes in occupancy.placed.get(item.key, []))
-    if missing > sum(e - s for s, e, _ in rival_blocks):
-        # Even without the other blocks in its windows, it would not be planned in full.
+    planned = sum(minutes for _, minutes in occupancy.placed.get(item.key, []))
+    if item.splittable and item.duration - planned > sum(w.hi - w.lo for w in item.windows) - planned:
+        # Even with its windows all to itself, the rest of a split task would not fit.
         if item.deadline is not None and item.deadline < problem.horizon:
             return (ReasonCode.NO_TIME_BEFORE_DEADLINE,
                     f"not enough free time before its deadline {ex.when(item.deadline)}")

@@ -18,7 +18,9 @@ A plan is worth the sum, over its blocks, of::
     due by the end of the first planned day, 6 by the end of the next, 5 within a week and 4
     otherwise (or without a due date), and carry adds 1 per day the task was already planned and
     left unfinished (at most 4);
-  - a routine occurrence: ``PRIORITY_WEIGHT[priority] × 4``.
+  - a routine occurrence: ``PRIORITY_WEIGHT[priority] × 8``: an occurrence is due on its own day,
+    so it weighs like a task of the same priority due today (a high-priority habit comes before
+    most tasks, a low-priority one after them).
 
 Inside one free window, the order of blocks does not change this value; the engine then orders
 each window's blocks most valuable first, as deadlines and routine windows allow
@@ -57,8 +59,8 @@ def task_weight(priority: Priority, days_left: int | None, carried_over_days: in
 
 
 def routine_weight(priority: Priority) -> int:
-    """Value per minute of a routine occurrence."""
-    return PRIORITY_WEIGHT[Priority(priority)] * BASE_URGENCY
+    """Value per minute of a routine occurrence (due on its day)."""
+    return PRIORITY_WEIGHT[Priority(priority)] * urgency(0)
 
 
 def block_value(weight: int, minutes: int, window_start: int, horizon_minutes: int) -> int:

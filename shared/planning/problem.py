@@ -33,9 +33,9 @@ _ONE_MINUTE = timedelta(minutes=1)
 PINNED = -1  # the segment index of a pinned fixed-time block's own window
 
 _STATUS_REASONS = {
-    TaskStatus.DONE: (ReasonCode.DONE, "already done"),
-    TaskStatus.CANCELLED: (ReasonCode.CANCELLED, "cancelled"),
-    TaskStatus.BLOCKED: (ReasonCode.BLOCKED, "blocked: unblock it to have it planned"),
+    TaskStatus.DONE: (ReasonCode.DONE, "it is already done"),
+    TaskStatus.CANCELLED: (ReasonCode.CANCELLED, "it was cancelled"),
+    TaskStatus.BLOCKED: (ReasonCode.BLOCKED, "it is blocked; unblock it to have it planned"),
 }
 
 
