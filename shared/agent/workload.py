@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from datetime import date
 from typing import Any, TypeVar
 
 import pydantic
@@ -39,24 +38,12 @@ def _documents(store: DocumentStore, collection: str, *, tenant_id: str) -> Iter
         after = [page[-1].data.get("id")]
 
 
-def _revive(data: dict[str, Any]) -> dict[str, Any]:
-    """The stored JSON made faithful again: a task due on a date (``"2026-03-30"``) must come back
-    as that date. ``Task.due`` is ``datetime | date`` and pydantic reads a bare date string as a
-    naive midnight datetime, which the engine would take as "due at 00:00" (already passed)."""
-    due = data.get("due")
-    if isinstance(due, str) and len(due) == 10:
-        try:
-            return {**data, "due": date.fromisoformat(due)}
-        except ValueError:
-            return data
-    return data
-
 
 def _load(store: DocumentStore, collection: str, model: type[M], *, tenant_id: str) -> list[M]:
     items: list[M] = []
     for data in _documents(store, collection, tenant_id=tenant_id):
         try:
-            items.append(model.model_validate(_revive(data)))
+            items.append(model.model_validate(data))
         except pydantic.ValidationError:
             logger.warning("skipping an unreadable stored %s document", collection[:-1])
     return items
@@ -77,7 +64,7 @@ def _get(store: DocumentStore, collection: str, model: type[M], item_id: str, *,
     if not data:
         return None
     try:
-        return model.model_validate(_revive(data))
+        return model.model_validate(data)
     except pydantic.ValidationError:
         return None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from enum import Enum, IntEnum
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from shared.models._base import DomainModel
 
@@ -42,6 +42,15 @@ class Task(DomainModel):
     url: str | None = None
     last_edited_time: datetime | None = None
     carried_over_days: int = Field(default=0, ge=0)  # days this task was planned but left unfinished
+
+    @field_validator("due", mode="before")
+    @classmethod
+    def _date_only_stays_a_date(cls, value: object) -> object:
+        # "2026-03-30" (Notion's date without time, and what stores hold) is a whole day, not
+        # midnight: pydantic's lax datetime parsing would otherwise make it "due at 00:00".
+        if isinstance(value, str) and len(value) == 10:
+            return date.fromisoformat(value)
+        return value
 
 
 class Recurrence(DomainModel):
