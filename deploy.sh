@@ -27,9 +27,9 @@ case "$command" in
         --region) [ $# -ge 2 ] || { echo "deploy.sh gcp: --region needs a value" >&2; exit 2; }; region=$2; shift 2 ;;
         --region=*) region=${1#*=}; shift ;;
         --dry-run) dry_run=1; shift ;;
-        --release|--environment|--alert-channel)
+        --release|--environment|--alert-channel|--project-number)
           [ $# -ge 2 ] || { echo "deploy.sh gcp: $1 needs a value" >&2; exit 2; }; pass+=("$1" "$2"); shift 2 ;;
-        --release=*|--environment=*|--alert-channel=*|--force) pass+=("$1"); shift ;;
+        --release=*|--environment=*|--alert-channel=*|--project-number=*|--force) pass+=("$1"); shift ;;
         *) echo "deploy.sh gcp: unknown option '$1'" >&2; usage >&2; exit 2 ;;
       esac
     done

@@ -5,6 +5,7 @@
     bundle  [FUNCTION ...] [--out DIR]         only build the function bundles
 
 Options: ``--release`` (Sentry release and PLANNER_RELEASE; default ``git describe``),
+``--project-number`` (only useful in a dry run: a real run reads it; function URLs need it),
 ``--environment`` (default production), ``--alert-channel`` (a Monitoring notification channel
 resource name, repeatable), ``--force`` (redeploy functions even when unchanged).
 Exit codes: see :mod:`shared.deploy.errors` (2 for a bad command line).
@@ -13,6 +14,7 @@ Exit codes: see :mod:`shared.deploy.errors` (2 for a bad command line).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -21,10 +23,12 @@ from pathlib import Path
 from typing import TextIO
 
 from shared.deploy.bundle import Bundle, build_bundle
+from shared.deploy.commands import Plan
 from shared.deploy.context import DeployContext
 from shared.deploy.errors import DeployError, ToolMissing
 from shared.deploy.infra import Infra, load_infra
 from shared.deploy.plan import build_plan
+from shared.deploy.resources import preflight
 from shared.deploy.runner import Runner, subprocess_executor
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,6 +51,7 @@ def context_for(infra: Infra, args: argparse.Namespace, root: Path) -> DeployCon
         environment=args.environment, bucket_template=infra.bucket.name,
         firestore_database=infra.firestore.database, url_template=infra.url_template,
         function_names=tuple(infra.functions), alert_channels=tuple(args.alert_channel or ()),
+        project_number=args.project_number or "",
     )
 
 
@@ -80,6 +85,8 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--alert-channel", action="append", metavar="CHANNEL",
                          help="projects/P/notificationChannels/ID to notify (repeatable)")
         sub.add_argument("--force", action="store_true", help="redeploy functions even when unchanged")
+        sub.add_argument("--project-number", help="the project's number (a real run reads it; a dry run shows "
+                                                  "PROJECT_NUMBER in URLs without it)")
     bundle = commands.add_parser("bundle", help="build the function bundles only")
     bundle.add_argument("functions", nargs="*", help="functions to bundle (default: all)")
     bundle.add_argument("--out", type=Path, help=f"output folder (default: {BUNDLES})")
@@ -99,10 +106,13 @@ def main(argv: list[str] | None = None, *, root: Path = ROOT, out: TextIO = sys.
             raise ToolMissing("gcloud is not installed or not on PATH: install the Google Cloud CLI "
                               "(https://cloud.google.com/sdk/docs/install), or use --dry-run to only print the commands.")
         bundles = build_bundles(infra, root, stream=out)
-        plan = build_plan(infra, ctx, bundles, force=args.force)
         runner = Runner(execute=None if dry_run else subprocess_executor(root, out), root=root, out=out,
                         dry_run=dry_run)
-        runner.run(plan)
+        if not dry_run:
+            runner.run(Plan(tuple(preflight.items(ctx))), final=False)
+            number = runner.output(preflight.project_number_command(ctx)).strip()
+            ctx = dataclasses.replace(ctx, project_number=number)
+        runner.run(build_plan(infra, ctx, bundles, force=args.force, with_preflight=dry_run))
         return 0
     except DeployError as error:
         out.flush()

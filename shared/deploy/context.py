@@ -3,9 +3,11 @@
 Placeholders (anything else is refused, naming the file and key):
 
     ${PROJECT} ${REGION} ${RELEASE} ${ENVIRONMENT}    from the command line
+    ${PROJECT_NUMBER}                                  read from the project (``PROJECT_NUMBER`` in a
+                                                       dry run without --project-number)
     ${BUCKET} ${FIRESTORE_DATABASE}                    from storage.json / firestore.json
     ${FUNCTION}                                        inside functions.json's "url" only
-    ${FUNCTION_URL:name}                               https://REGION-PROJECT.cloudfunctions.net/name
+    ${FUNCTION_URL:name}                               functions.json's "url" for that function
     ${FUNCTION_URLS}                                   {"name": url, ...} of every function, as JSON
     ${SA:name}                                         name@PROJECT.iam.gserviceaccount.com
 """
@@ -35,7 +37,8 @@ class DeployContext:
     environment: str = "production"
     bucket_template: str = "${PROJECT}-planner-data"
     firestore_database: str = "(default)"
-    url_template: str = "https://${REGION}-${PROJECT}.cloudfunctions.net/${FUNCTION}"
+    url_template: str = "https://${FUNCTION}-${PROJECT_NUMBER}.${REGION}.run.app"
+    project_number: str = ""
     function_names: tuple[str, ...] = ()
     alert_channels: tuple[str, ...] = ()
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -49,6 +52,8 @@ class DeployContext:
         if not re.match(r"^[A-Za-z0-9._-]{1,64}$", self.release or ""):
             raise InfraInvalid("The release must be 1 to 64 letters, digits, dots, dashes or underscores (--release).",
                                field="release")
+        if self.project_number and not self.project_number.isdigit():
+            raise InfraInvalid("The project number must be digits (--project-number).", field="project_number")
         if not re.match(r"^[a-z][a-z0-9-]{0,31}$", self.environment or ""):
             raise InfraInvalid("The environment must be a short lowercase name such as production (--environment).",
                                field="environment")
@@ -66,7 +71,7 @@ class DeployContext:
 
     def function_url(self, function: str) -> str:
         return self._expand(self.url_template.replace("${FUNCTION}", function), "functions.json: url",
-                            allow={"PROJECT", "REGION"})
+                            allow={"PROJECT", "REGION", "PROJECT_NUMBER"})
 
     def function_urls(self) -> dict[str, str]:
         return {name: self.function_url(name) for name in self.function_names}
@@ -94,6 +99,7 @@ class DeployContext:
     def _value(self, name: str, arg: str | None, where: str) -> str:
         simple = {
             "PROJECT": self.project,
+            "PROJECT_NUMBER": self.project_number or "PROJECT_NUMBER",
             "REGION": self.region,
             "RELEASE": self.release,
             "ENVIRONMENT": self.environment,

@@ -30,10 +30,13 @@ from shared.deploy.resources import (
 )
 
 
-def build_plan(infra: Infra, ctx: DeployContext, bundles: Mapping[str, Bundle], *, force: bool = False) -> Plan:
-    """Every item of a deployment of ``bundles`` (the functions to deploy) to ``ctx``."""
+def build_plan(infra: Infra, ctx: DeployContext, bundles: Mapping[str, Bundle], *, force: bool = False,
+               with_preflight: bool = True) -> Plan:
+    """Every item of a deployment of ``bundles`` (the functions to deploy) to ``ctx``. A real run
+    runs the preflight checks first on their own (they read the project number the URLs need) and
+    builds the rest without them."""
     items = [
-        *preflight.items(ctx),
+        *(preflight.items(ctx) if with_preflight else ()),
         *apis.items(infra, ctx),
         *accounts.items(infra, ctx),
         *firestore.items(infra, ctx),
@@ -49,10 +52,14 @@ def build_plan(infra: Infra, ctx: DeployContext, bundles: Mapping[str, Bundle], 
         *monitoring.policy_items(infra, ctx),
     ]
     urls = ctx.function_urls()
-    notes = (
-        f"project {ctx.project}, region {ctx.region}, release {ctx.release}, environment {ctx.environment}",
-        f"bucket gs://{ctx.bucket}; functions: " + ", ".join(sorted(bundles)),
-        f"Notion OAuth redirect URI: {urls.get('oauth', '')}/oauth/callback" if "oauth" in urls else "",
-        f"Notion webhook URL: {urls.get('sync', '')}/webhooks/notion" if "sync" in urls else "",
-    )
-    return Plan(items=tuple(items), notes=tuple(note for note in notes if note))
+    number = ctx.project_number or "PROJECT_NUMBER (not read in a dry run; pass --project-number)"
+    notes = [
+        f"project {ctx.project} (number {number}), region {ctx.region}, release {ctx.release}, "
+        f"environment {ctx.environment}, bucket gs://{ctx.bucket}",
+        *(f"function {name}: {urls[name]}" for name in bundles),
+    ]
+    if "oauth" in urls:
+        notes.append(f"Notion OAuth redirect URI: {urls['oauth']}/oauth/callback")
+    if "sync" in urls:
+        notes.append(f"Notion webhook URL: {urls['sync']}/webhooks/notion")
+    return Plan(items=tuple(items), notes=tuple(notes))

@@ -103,15 +103,16 @@ class Runner:
             path.write_text(content, encoding="utf-8")
 
     # --- plan --------------------------------------------------------------------------------------
-    def run(self, plan: Plan) -> Summary:
-        if self.dry_run:
+    def run(self, plan: Plan, *, final: bool = True) -> Summary:
+        """Run (or print) every item; ``final`` prints the summary at the end."""
+        if self.dry_run and final:
             self.say("# dry run: nothing is executed, not even a describe. Every resource is assumed absent")
             self.say("# (so its create command is shown) and every check is assumed to pass.")
         for note in plan.notes:
             self.say(f"# {note}")
         for item in plan.items:
             self._item(item)
-        if not self.dry_run:
+        if final and not self.dry_run:
             s = self.summary
             self.say(f"\ndone: {len(s.created)} created, {len(s.updated)} updated, {len(s.unchanged)} unchanged, "
                      f"{len(s.applied)} idempotent commands applied")
@@ -168,6 +169,10 @@ class Runner:
             for command in step.absent:
                 self._mutate(command, step.hint)
             self.summary.created.append(step.title)
+
+    def output(self, command: Command) -> str:
+        """The standard output of a probe this runner already ran."""
+        return self._probes[command.argv].stdout
 
     # --- commands ----------------------------------------------------------------------------------
     def _probe(self, probe: Probe, hint: str, *, absent_ok: bool) -> Result:

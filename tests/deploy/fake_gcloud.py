@@ -62,7 +62,7 @@ def answer(state: dict, words: list[str], flags: dict[str, list[str]], line: str
         return 0
     if words[:2] == ["projects", "describe"]:
         if words[2] in state.get("projects", []):
-            print(words[2])
+            print(state.get("project_number", "123456789012"))
             return 0
         return fail(f"[user] does not have permission to access projects instance [{words[2]}] (or it may not exist)")
     if words[:2] == ["projects", "add-iam-policy-binding"] or words[:2] == ["services", "enable"]:

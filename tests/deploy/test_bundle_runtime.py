@@ -40,7 +40,7 @@ from tests.support.requires import unavailable
 pytestmark = pytest.mark.slow
 
 INFRA = load_infra(ROOT / "infra")
-CTX = DeployContext(project="planner-test-1", region="europe-west1", release="bundle-test",
+CTX = DeployContext(project="planner-test-1", region="europe-west1", release="bundle-test", project_number="123456789012",
                     bucket_template=INFRA.bucket.name, url_template=INFRA.url_template,
                     function_names=tuple(INFRA.functions))
 PRESENT = [name for name in INFRA.functions if (ROOT / "functions" / name / "requirements.txt").is_file()

@@ -116,7 +116,8 @@ def test_changed_function_settings_redeploy_only_that_function(deployed, tmp_pat
 
 
 def test_dry_run_executes_nothing_and_prints_every_command(deploy_tree, fake_gcloud, model_dir):
-    done = run_deploy(deploy_tree, fake_gcloud, *ARGS, "--dry-run", model=model_dir)
+    # A real run reads the project number (function URLs hold it); a dry run is told it.
+    done = run_deploy(deploy_tree, fake_gcloud, *ARGS, "--dry-run", "--project-number", "123456789012", model=model_dir)
 
     assert done.returncode == 0, done.stderr
     assert fake_gcloud.calls() == []

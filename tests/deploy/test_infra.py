@@ -18,7 +18,7 @@ from shared.sync.verification import SECRET_NAME as WEBHOOK_SECRET
 from tests.deploy.conftest import ROOT
 
 INFRA = load_infra(ROOT / "infra")
-CTX = DeployContext(project="planner-test-1", region="europe-west1", release="r1",
+CTX = DeployContext(project="planner-test-1", region="europe-west1", release="r1", project_number="123456789012",
                     bucket_template=INFRA.bucket.name, url_template=INFRA.url_template,
                     function_names=tuple(INFRA.functions))
 
@@ -90,7 +90,7 @@ def test_scheduler_jobs_call_their_function_with_an_oidc_token_of_the_task_calle
     assert env["PLANNER_TASKS_SERVICE_ACCOUNT"] == "planner-invoker@planner-test-1.iam.gserviceaccount.com"
     urls = json.loads(env["PLANNER_FUNCTION_URLS"])
     for job in INFRA.jobs:
-        assert urls[job.function] == f"https://europe-west1-planner-test-1.cloudfunctions.net/{job.function}"
+        assert urls[job.function] == f"https://{job.function}-123456789012.europe-west1.run.app"
 
 
 def test_firestore_ttl_covers_every_expiring_collection_group_and_the_usage_log_query_has_its_index():
@@ -164,6 +164,7 @@ def test_the_deployed_environment_is_a_valid_gcp_configuration_with_release_and_
 
     spec = INFRA.functions[function]
     ctx = DeployContext(project="planner-test-1", region="europe-west1", release="2025.06.1", environment="staging",
+                        project_number="123456789012",
                         bucket_template=INFRA.bucket.name, url_template=INFRA.url_template,
                         function_names=tuple(INFRA.functions))
     for key, value in render_env(INFRA, ctx, spec).items():
@@ -173,5 +174,5 @@ def test_the_deployed_environment_is_a_valid_gcp_configuration_with_release_and_
     settings = Settings()
     assert settings.profile == "gcp" and settings.release == "2025.06.1" and settings.environment == "staging"
     assert settings.gcs_bucket == "planner-test-1-planner-data" and settings.tasks_location == "europe-west1"
-    assert settings.function_url(function) == f"https://europe-west1-planner-test-1.cloudfunctions.net/{function}"
+    assert settings.function_url(function) == f"https://{function}-123456789012.europe-west1.run.app"
     assert settings.public_base_url == settings.function_url("web")

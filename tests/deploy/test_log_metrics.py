@@ -23,7 +23,8 @@ from tests.shared.connections.test_signin import sign_in
 
 PROJECT = "planner-test-1"
 INFRA = load_infra(ROOT / "infra")
-CTX = DeployContext(project=PROJECT, region="europe-west1", function_names=tuple(INFRA.functions))
+CTX = DeployContext(project=PROJECT, region="europe-west1", project_number="123456789012",
+                    function_names=tuple(INFRA.functions))
 METRICS = {name: CTX.expand(body, name) for name, body in INFRA.metrics.items()}
 TRACE = "0af7651916cd43dd8448eb211c80319c"
 

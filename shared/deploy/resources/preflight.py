@@ -1,4 +1,5 @@
-"""Before anything changes: an active gcloud account, and a project that account can read."""
+"""Before anything changes: an active gcloud account, and a project that account can read (whose
+number the plan needs: function URLs are https://NAME-PROJECT_NUMBER.REGION.run.app)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ from shared.deploy.context import DeployContext
 from shared.deploy.errors import DeployPermissionDenied, NotAuthenticated
 
 
+def project_number_command(ctx: DeployContext) -> Command:
+    return Gcloud(ctx.project)("projects", "describe", ctx.project, "--format=value(projectNumber)")
+
+
 def items(ctx: DeployContext) -> list[Gate]:
-    gcloud = Gcloud(ctx.project)
     account = Gate(
         title="gcloud account",
         checks=(Check("account", Probe(Command(("gcloud", "auth", "list", "--filter=status:ACTIVE",
@@ -17,8 +21,7 @@ def items(ctx: DeployContext) -> list[Gate]:
     )
     project = Gate(
         title=f"project {ctx.project}",
-        checks=(Check("project", Probe(gcloud("projects", "describe", ctx.project, "--format=value(projectId)"),
-                                       test=lambda out: out.strip() == ctx.project)),),
+        checks=(Check("project", Probe(project_number_command(ctx), test=lambda out: out.strip().isdigit())),),
         fail=lambda _: DeployPermissionDenied(
             f"Project {ctx.project} cannot be read with the active account: check the id (--project) and that "
             "the account has a role on it (Owner, or the roles listed in the README)."),
