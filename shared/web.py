@@ -190,15 +190,15 @@ class Router:
                 if request.content_length is not None and request.content_length > self.max_body_bytes:
                     raise PayloadTooLarge()
                 handler, ctx.path_params = self._match(request.method, request.path)
-                response = _to_response(handler(request, ctx))
+                response = to_response(handler(request, ctx))
             except AppError as error:
                 if error.status >= 500:
                     logger.error("request failed: %s", error.code, exc_info=error)
-                    _capture(error)
+                    capture_exception(error)
                 response = json_response(error_body(error, request_id), error.status, error.headers())
             except Exception as exc:  # the one place unexpected errors become a 500
                 logger.exception("unhandled error")
-                _capture(exc)
+                capture_exception(exc)
                 error = AppError()
                 response = json_response(error_body(error, request_id), 500)
             response.headers["X-Request-Id"] = request_id
@@ -231,7 +231,9 @@ def _match_parts(pattern: tuple[str, ...], parts: tuple[str, ...]) -> dict[str, 
     return params
 
 
-def _to_response(result: Any) -> flask.Response:
+def to_response(result: Any) -> flask.Response:
+    """A handler's result as a response: a Response as is, else JSON (``body``, ``(body, status)``
+    or ``(body, status, headers)``)."""
     if isinstance(result, flask.Response):
         return result
     status = 200
@@ -242,7 +244,8 @@ def _to_response(result: Any) -> flask.Response:
     return json_response(result, status, headers)
 
 
-def _capture(exc: BaseException) -> None:
+def capture_exception(exc: BaseException) -> None:
+    """Send ``exc`` to Sentry (scrubbed by its before_send hook); never raises."""
     try:
         import sentry_sdk
 

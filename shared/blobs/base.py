@@ -43,6 +43,21 @@ def validate_key(key: str, *, allow_empty: bool = False, field: str = "key") -> 
     return key
 
 
+def validate_generation_match(value: object) -> int | None:
+    """An ``if_generation_match`` argument: None, 0 (must not exist) or a positive generation."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidRequest("The if_generation_match is invalid.", field="if_generation_match")
+    return value
+
+
+def validate_payload(data: object) -> bytes:
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise InvalidRequest("The data must be bytes.", field="data")
+    return bytes(data)
+
+
 @dataclass(frozen=True)
 class BlobInfo:
     key: str  # relative to the tenant prefix

@@ -34,9 +34,8 @@ from google.cloud import storage
 from google.cloud.storage.exceptions import DataCorruption, InvalidResponse
 from google.cloud.storage.retry import DEFAULT_RETRY
 
-from shared.blobs.base import Blob, BlobInfo, tenant_prefix, validate_key
+from shared.blobs.base import Blob, BlobInfo, tenant_prefix, validate_generation_match, validate_key, validate_payload
 from shared.blobs.errors import BlobError, BlobNotFound, GenerationMismatch
-from shared.errors import InvalidRequest
 
 logger = logging.getLogger(__name__)
 
@@ -55,18 +54,6 @@ _BACKEND_FAILURES = (
 )
 
 
-def _generation_arg(value: object) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidRequest("The if_generation_match is invalid.", field="if_generation_match")
-    return value
-
-
-def _payload(data: object) -> bytes:
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise InvalidRequest("The data must be bytes.", field="data")
-    return bytes(data)
 
 
 class GcsBlobStore:
@@ -108,8 +95,8 @@ class GcsBlobStore:
               content_type: str = "application/octet-stream") -> int:
         """Store ``data``; return the new generation. GenerationMismatch if the precondition fails."""
         key = validate_key(key)
-        payload = _payload(data)
-        expected = _generation_arg(if_generation_match)
+        payload = validate_payload(data)
+        expected = validate_generation_match(if_generation_match)
         blob = self._bucket.blob(self._name(key, tenant_id))
         with self._translate("write", missing=BlobError):
             blob.upload_from_string(
@@ -127,7 +114,7 @@ class GcsBlobStore:
     def delete(self, key: str, *, tenant_id: str, if_generation_match: int | None = None) -> None:
         """Delete the object; BlobNotFound if absent; GenerationMismatch if the precondition fails."""
         key = validate_key(key)
-        expected = _generation_arg(if_generation_match)
+        expected = validate_generation_match(if_generation_match)
         with self._translate("delete", missing=BlobNotFound):
             self._bucket.delete_blob(
                 self._name(key, tenant_id),

@@ -37,7 +37,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
-from shared.blobs.base import Blob, BlobInfo, tenant_prefix, validate_key
+from shared.blobs.base import Blob, BlobInfo, tenant_prefix, validate_generation_match, validate_key, validate_payload
 from shared.blobs.errors import BlobError, BlobNotFound, GenerationMismatch
 from shared.errors import AppError, InvalidRequest
 
@@ -57,18 +57,6 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NU
 """
 
 
-def _generation_arg(value: object) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidRequest("The if_generation_match is invalid.", field="if_generation_match")
-    return value
-
-
-def _payload(data: object) -> bytes:
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise InvalidRequest("The data must be bytes.", field="data")
-    return bytes(data)
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -117,8 +105,8 @@ class LocalBlobStore:
         """Store ``data``; return the new generation. GenerationMismatch if the precondition fails."""
         base = self._tenant_dir(tenant_id)
         key = validate_key(key)
-        payload = _payload(data)
-        expected = _generation_arg(if_generation_match)
+        payload = validate_payload(data)
+        expected = validate_generation_match(if_generation_match)
         path = self._object_path(base, key)
         with self._backend_errors("write"):
             base.mkdir(parents=True, exist_ok=True)
@@ -144,7 +132,7 @@ class LocalBlobStore:
         """Delete the object; BlobNotFound if absent; GenerationMismatch if the precondition fails."""
         base = self._tenant_dir(tenant_id)
         key = validate_key(key)
-        expected = _generation_arg(if_generation_match)
+        expected = validate_generation_match(if_generation_match)
         path = self._object_path(base, key)
         with self._backend_errors("delete"):
             if not base.is_dir():

@@ -22,7 +22,7 @@ import flask
 from shared.dashboard.render import Renderer
 from shared.dashboard.security import harden
 from shared.errors import AppError, Unauthenticated
-from shared.web import RequestContext, error_body, json_response
+from shared.web import RequestContext, capture_exception, error_body, json_response, to_response
 
 logger = logging.getLogger(__name__)
 
@@ -71,17 +71,17 @@ class PageHandlers:
         @functools.wraps(handler)
         def wrapped(request: flask.Request, ctx: RequestContext) -> flask.Response:
             try:
-                return harden(_to_response(handler(request, ctx)))
+                return harden(to_response(handler(request, ctx)))
             except Unauthenticated:
                 return found(self.landing)
             except AppError as error:
                 if error.status >= 500:
                     logger.error("page failed: %s", error.code, exc_info=error)
-                    _capture(error)
+                    capture_exception(error)
                 return self.error_page(error, ctx)
             except Exception as exc:  # a page must end as a page, never as a stack trace
                 logger.exception("unhandled error on a page")
-                _capture(exc)
+                capture_exception(exc)
                 return self.error_page(AppError(), ctx)
 
         return wrapped
@@ -90,32 +90,13 @@ class PageHandlers:
         @functools.wraps(handler)
         def wrapped(request: flask.Request, ctx: RequestContext) -> flask.Response:
             try:
-                return harden(_to_response(handler(request, ctx)))
+                return harden(to_response(handler(request, ctx)))
             except AppError as error:  # the router's JSON error body, plus the security headers
                 if error.status >= 500:
                     logger.error("request failed: %s", error.code, exc_info=error)
-                    _capture(error)
+                    capture_exception(error)
                 return harden(json_response(error_body(error, ctx.request_id), error.status, error.headers()))
 
         return wrapped
 
 
-def _to_response(result: Any) -> flask.Response:
-    """A handler's result as a response: a Response as is, else JSON (``body`` or
-    ``(body, status)`` or ``(body, status, headers)``)."""
-    if isinstance(result, flask.Response):
-        return result
-    status, headers = 200, {}
-    if isinstance(result, tuple):
-        result, status, *rest = result
-        headers = rest[0] if rest else {}
-    return json_response(result, status, headers)
-
-
-def _capture(exc: BaseException) -> None:
-    try:
-        import sentry_sdk
-
-        sentry_sdk.capture_exception(exc)
-    except Exception:  # Sentry must never turn an error page into a crash
-        logger.debug("sentry capture failed", exc_info=True)

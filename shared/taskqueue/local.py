@@ -26,7 +26,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-from shared.taskqueue.base import TENANT_HEADER, TaskRequest
+from shared.taskqueue.base import TaskRequest
 from shared.taskqueue.errors import TaskAlreadyExists, TaskQueueError
 
 logger = logging.getLogger(__name__)

@@ -10,8 +10,7 @@ from pathlib import Path
 import functions_framework
 import pytest
 
-from shared.backends import Backends
-from shared.config import get_settings, reset_settings_cache
+from shared.config import reset_settings_cache
 from shared.localstack.stack import ensure_local_secrets
 from shared.notion.sandbox import NotionSandbox, SandboxServer
 

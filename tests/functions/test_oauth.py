@@ -4,7 +4,6 @@ tampered and replayed state, disconnect, export and deletion, and no secret left
 from __future__ import annotations
 
 import io
-import json
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import httpx
