@@ -37,7 +37,7 @@ class DeployContext:
     environment: str = "production"
     bucket_template: str = "${PROJECT}-planner-data"
     firestore_database: str = "(default)"
-    url_template: str = "https://${FUNCTION}-${PROJECT_NUMBER}.${REGION}.run.app"
+    url_template: str = "https://${REGION}-${PROJECT}.cloudfunctions.net/${FUNCTION}"
     project_number: str = ""
     function_names: tuple[str, ...] = ()
     alert_channels: tuple[str, ...] = ()

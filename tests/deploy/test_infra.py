@@ -90,7 +90,7 @@ def test_scheduler_jobs_call_their_function_with_an_oidc_token_of_the_task_calle
     assert env["PLANNER_TASKS_SERVICE_ACCOUNT"] == "planner-invoker@planner-test-1.iam.gserviceaccount.com"
     urls = json.loads(env["PLANNER_FUNCTION_URLS"])
     for job in INFRA.jobs:
-        assert urls[job.function] == f"https://{job.function}-123456789012.europe-west1.run.app"
+        assert urls[job.function] == f"https://europe-west1-planner-test-1.cloudfunctions.net/{job.function}"
 
 
 def test_firestore_ttl_covers_every_expiring_collection_group_and_the_usage_log_query_has_its_index():
@@ -174,5 +174,17 @@ def test_the_deployed_environment_is_a_valid_gcp_configuration_with_release_and_
     settings = Settings()
     assert settings.profile == "gcp" and settings.release == "2025.06.1" and settings.environment == "staging"
     assert settings.gcs_bucket == "planner-test-1-planner-data" and settings.tasks_location == "europe-west1"
-    assert settings.function_url(function) == f"https://{function}-123456789012.europe-west1.run.app"
+    assert settings.function_url(function) == f"https://europe-west1-planner-test-1.cloudfunctions.net/{function}"
     assert settings.public_base_url == settings.function_url("web")
+
+
+def test_every_function_shares_one_origin_so_the_session_cookie_reaches_them_all():
+    # The session cookie is host-only (__Host-): oauth sets it at sign-in, web, usage and agent read it.
+    hosts = {url.split("/")[2] for url in CTX.function_urls().values()}
+    assert hosts == {"europe-west1-planner-test-1.cloudfunctions.net"}
+
+
+def test_a_run_app_url_template_gets_the_project_number():
+    ctx = DeployContext(project="planner-test-1", region="europe-west1", project_number="123456789012",
+                        url_template="https://${FUNCTION}-${PROJECT_NUMBER}.${REGION}.run.app", function_names=("web",))
+    assert ctx.function_url("web") == "https://web-123456789012.europe-west1.run.app"
