@@ -52,12 +52,13 @@ def build_plan(infra: Infra, ctx: DeployContext, bundles: Mapping[str, Bundle], 
         *monitoring.policy_items(infra, ctx),
     ]
     urls = ctx.function_urls()
-    number = ctx.project_number or "PROJECT_NUMBER (not read in a dry run; pass --project-number)"
     notes = [
-        f"project {ctx.project} (number {number}), region {ctx.region}, release {ctx.release}, "
-        f"environment {ctx.environment}, bucket gs://{ctx.bucket}",
+        f"project {ctx.project}, region {ctx.region}, release {ctx.release}, environment {ctx.environment}, "
+        f"bucket gs://{ctx.bucket}",
         *(f"function {name}: {urls[name]}" for name in bundles),
     ]
+    if "${PROJECT_NUMBER}" in ctx.url_template and not ctx.project_number:
+        notes.append("the URLs hold PROJECT_NUMBER: a dry run does not read it (pass --project-number)")
     if "oauth" in urls:
         notes.append(f"Notion OAuth redirect URI: {urls['oauth']}/oauth/callback")
     if "sync" in urls:
