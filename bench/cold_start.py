@@ -20,7 +20,7 @@ import httpx
 from bench._runner import Measurement, report
 
 ROOT = Path(__file__).resolve().parent.parent
-FUNCTIONS = ("oauth", "agent", "sync", "usage")
+FUNCTIONS = tuple(p.parent.name for p in sorted((ROOT / "functions").glob("*/main.py")))
 
 
 def _free_port() -> int:
