@@ -8,6 +8,10 @@ Every form carries the session's CSRF token (checked by the session guard); ever
 the security headers (a CSP that allows nothing from another origin). No asset comes from the
 internet: CSS and JS are served by this function, charts are inline SVG rendered here.
 
+The routes below are the paths the function receives. Its public URL may add a prefix (every
+function on one host, this one at ``…/web``), so every link, form action, asset URL and redirect is
+built with ``u(route)`` (:class:`shared.dashboard.paths.BasePath`, from ``PLANNER_PUBLIC_BASE_URL``).
+
     GET  /                       landing: sign in with Notion (signed in: to /app)
     GET  /onboarding             the wizard: connect → sources → schedule → preview
     GET  /onboarding/sources     choose the Tasks and Routines data sources, or create them
@@ -35,6 +39,7 @@ from urllib.parse import urlencode
 
 from shared.auth.sessions import clear_session_cookie
 from shared.backends import get_backends
+from shared.config import get_settings
 from shared.connections.services import ConnectionServices
 from shared.connections.signin import ConnectionFlows
 from shared.dashboard import chat as chat_service
@@ -53,6 +58,7 @@ from shared.dashboard.forms import (
 )
 from shared.dashboard.http import PageHandlers, Visitor, found, see_other
 from shared.dashboard.items import notion_items
+from shared.dashboard.paths import BasePath
 from shared.dashboard.render import Renderer
 from shared.dashboard.security import harden
 from shared.dashboard.timezones import timezone_choices
@@ -65,6 +71,10 @@ from shared.runtime import bootstrap
 from shared.web import Router, json_response, parse_json
 
 settings = bootstrap("web")
+# "/app" → "/web/app" under a prefixed public URL. From get_settings(), not the settings above:
+# bootstrap() keeps the process's first settings, while a test loads this module again under others
+# (in production both are the same object).
+u = BasePath.of(get_settings().public_base_url)
 router = Router("web")
 HERE = Path(__file__).resolve().parent
 WEEKDAYS = ((1, "Mon"), (2, "Tue"), (3, "Wed"), (4, "Thu"), (5, "Fri"), (6, "Sat"), (7, "Sun"))
@@ -86,8 +96,8 @@ def common() -> dict:
     return {"sign_in_url": sign_in_url(), "weekdays": WEEKDAYS}
 
 
-renderer = Renderer(HERE / "templates", HERE / "static")
-pages = PageHandlers(renderer, landing="/", context=common)
+renderer = Renderer(HERE / "templates", HERE / "static", paths=u)
+pages = PageHandlers(renderer, landing=u("/"), context=common)
 
 
 def now() -> datetime:
@@ -141,14 +151,14 @@ def landing(request, ctx):
         services().guard.require(request)
     except Unauthenticated:
         return render("landing.html", None, "")
-    return found("/app")
+    return found(u("/app"))
 
 
 @router.post("/signout")
 @pages.page
 def signout(request, ctx):
     visitor(request, ctx)  # a cross-site form cannot sign a user out: the CSRF token is checked
-    response = see_other("/")
+    response = see_other(u("/"))
     response.headers.add("Set-Cookie", clear_session_cookie(secure=services().sessions.secure_cookies))
     return response
 
@@ -198,7 +208,7 @@ def onboarding_choose(request, ctx):
     except InvalidForm as error:
         return _sources_page(who, request, status=400, error=error)
     _use_sources(who, form.tasks_data_source_id, form.routines_data_source_id)
-    return see_other("/settings?saved=1" if request.args.get("next") == "settings" else "/onboarding/schedule")
+    return see_other(u("/settings?saved=1" if request.args.get("next") == "settings" else "/onboarding/schedule"))
 
 
 @router.post("/onboarding/template")
@@ -215,13 +225,13 @@ def onboarding_template(request, ctx):
     _use_sources(who, created.tasks_data_source_id, created.routines_data_source_id, created={
         "tasks_database_id": created.tasks_database_id, "routines_database_id": created.routines_database_id,
         "examples": created.examples})
-    return see_other("/onboarding/schedule")
+    return see_other(u("/onboarding/schedule"))
 
 
 def _schedule_page(who: Visitor, *, status: int = 200, error: InvalidForm | None = None):
     state = _state(who)
     if not state.sources_done:
-        return found("/onboarding/sources")
+        return found(u("/onboarding/sources"))
     return render("onboarding_schedule.html", who, "onboarding", status=status, step="schedule",
                   config=config_of(who), timezones=timezone_choices(), error=error, state=state)
 
@@ -242,7 +252,7 @@ def onboarding_save_schedule(request, ctx):
         return _schedule_page(who, status=400, error=error)
     services().tenants.save_config(config, tenant_id=who.tenant_id)
     onboarding.mark(get_backends().documents, "schedule", tenant_id=who.tenant_id)
-    return see_other("/onboarding/preview")
+    return see_other(u("/onboarding/preview"))
 
 
 @router.get("/onboarding/preview")
@@ -251,7 +261,7 @@ def onboarding_preview(request, ctx):
     who = visitor(request, ctx)
     state = _state(who)
     if not state.sources_done or not state.schedule_done:
-        return found("/onboarding/" + state.next_step)
+        return found(u("/onboarding/" + state.next_step))
     config = config_of(who)
     plan = asyncio.run(_with_gateway(lambda notion: today_view(
         get_backends().documents, config, tenant_id=who.tenant_id, now=now(), fresh=True,
@@ -265,9 +275,9 @@ def onboarding_finish(request, ctx):
     who = visitor(request, ctx)
     state = _state(who)
     if not state.sources_done or not state.schedule_done:
-        return see_other("/onboarding/" + state.next_step)
+        return see_other(u("/onboarding/" + state.next_step))
     onboarding.finish(get_backends(), config_of(who), tenant_id=who.tenant_id, now=now())
-    return see_other("/app?welcome=1")
+    return see_other(u("/app?welcome=1"))
 
 
 # --- today ------------------------------------------------------------------------------------------
@@ -279,7 +289,7 @@ def today(request, ctx):
     who = visitor(request, ctx)
     state = _state(who)
     if not state.done:
-        return found("/onboarding")
+        return found(u("/onboarding"))
     config = config_of(who)
     if not config.tasks_data_source_id:
         raise NotConfigured()
@@ -316,7 +326,7 @@ def chat_send(request, ctx):
         return render("chat.html", who, "chat", status=400, conversation=conversation, error=error)
     reply = chat_service.send(get_backends(), tenant_id=who.tenant_id, message=form.message,
                               conversation_id=form.conversation_id, request_id=ctx.request_id)
-    return see_other(f"/chat?{urlencode({'c': reply.conversation_id})}#latest")
+    return see_other(u(f"/chat?{urlencode({'c': reply.conversation_id})}#latest"))
 
 
 @router.post("/api/chat")
@@ -382,7 +392,7 @@ def settings_save(request, ctx):
     store = get_backends().documents
     services().tenants.save_config(config, tenant_id=who.tenant_id)
     schedule_next_plan(store, tenant_id=who.tenant_id, config=config, now=now(), reschedule=True)
-    return see_other("/settings?saved=1")
+    return see_other(u("/settings?saved=1"))
 
 
 def signed_out_page(title: str, message: str, *, link: tuple[str, str]):
@@ -424,7 +434,7 @@ def settings_delete(request, ctx):
     return signed_out_page("Account deleted",
                            "Your account, settings, plans, usage history and memory were deleted, and the planner's "
                            "access to Notion was revoked. Your Notion pages are untouched.",
-                           link=("/", "Back to the start page"))
+                           link=(u("/"), "Back to the start page"))
 
 
 # --- help and feedback ------------------------------------------------------------------------------
@@ -458,7 +468,7 @@ def feedback_send(request, ctx):
         return render("feedback.html", who, "feedback", status=400, error=error, sent=False,
                       recent=recent_feedback(get_backends().documents, tenant_id=who.tenant_id))
     save_feedback(get_backends().documents, form, tenant_id=who.tenant_id, page=request.form.get("page", ""))
-    return see_other("/feedback?sent=1")
+    return see_other(u("/feedback?sent=1"))
 
 
 # --- static files -----------------------------------------------------------------------------------

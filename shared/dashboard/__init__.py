@@ -2,6 +2,9 @@
 
     errors      the dashboard's error family
     security    response headers every dashboard response carries (CSP without external sources)
+    paths       the base path of the public URL (``/web``), put in front of every link and redirect
+    render      Jinja2 pages (with ``u('/route')`` and ``base``) and the versioned static files
+    http        page/API handler wrappers, redirects, the signed-in visitor
     forms       form bodies (pydantic) and the messages shown next to a field
     charts      bar charts rendered as inline SVG on the server (no script, no CDN)
     usage_view  the usage summary turned into chart series and quota meters

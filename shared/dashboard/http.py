@@ -6,7 +6,9 @@
   sent to Sentry and rendered as a 500 page that says nothing about internals;
 * :meth:`PageHandlers.api` — a JSON route: errors keep the router's standard JSON body.
 
-Both add the security headers (:mod:`shared.dashboard.security`) to what they return.
+Both add the security headers (:mod:`shared.dashboard.security`) to what they return. Every
+``Location`` is a full URL or a path built with :class:`~shared.dashboard.paths.BasePath` (the
+dashboard may live under a prefix of its host), never a bare route.
 """
 
 from __future__ import annotations
@@ -45,13 +47,15 @@ class Visitor:
 
 
 def see_other(location: str) -> flask.Response:
-    """303 after a successful form POST (the browser then GETs ``location``)."""
+    """303 after a successful form POST (the browser then GETs ``location``: a full URL or a path
+    under the base path, ``u("/app")``)."""
     response = flask.Response(status=303)
     response.headers["Location"] = location
     return harden(response)
 
 
 def found(location: str) -> flask.Response:
+    """302 to ``location`` (a full URL or a path under the base path, ``u("/onboarding")``)."""
     response = flask.Response(status=302)
     response.headers["Location"] = location
     return harden(response)
@@ -60,7 +64,7 @@ def found(location: str) -> flask.Response:
 class PageHandlers:
     def __init__(self, renderer: Renderer, *, landing: str = "/", context: Callable[[], dict[str, Any]] = dict) -> None:
         self.renderer = renderer
-        self.landing = landing
+        self.landing = landing  # where a signed-out browser goes: u("/") under a prefix
         self.context = context  # globals every error page needs (sign-in URL, ...)
 
     def error_page(self, error: AppError, ctx: RequestContext) -> flask.Response:

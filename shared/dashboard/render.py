@@ -5,6 +5,10 @@ The template and static folders belong to the web function (``functions/web/temp
 ``functions/web/static``); this module only knows how to use them. Files are served under
 ``/assets/``: functions-framework's Flask app keeps Flask's own ``/static/`` route, which would
 shadow the function's.
+
+Every template sees ``base`` (the :class:`~shared.dashboard.paths.BasePath` prefix, ``""`` at a
+host's root) and ``u('/app')``, the URL path of one of the function's routes; asset URLs carry the
+prefix too. A template never writes a root-relative URL by hand.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 import flask
 import jinja2
 
+from shared.dashboard.paths import BasePath
 from shared.dashboard.security import harden
 from shared.errors import NotFound
 
@@ -28,7 +33,8 @@ class Renderer:
     """Renders the templates of one folder and serves the files of one static folder."""
 
     def __init__(self, templates: Path, static: Path, *, static_prefix: str = "/assets",
-                 globals: Mapping[str, Any] | None = None) -> None:
+                 paths: BasePath | None = None, globals: Mapping[str, Any] | None = None) -> None:
+        self.paths = paths or BasePath()  # None: the function at the root of its host
         self.static_prefix = static_prefix.rstrip("/")
         self._static: dict[str, tuple[bytes, str, str]] = {}
         for path in sorted(static.iterdir()) if static.is_dir() else []:
@@ -43,13 +49,14 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.globals.update(dict(globals or {}), asset=self.asset_url)
+        self.env.globals.update(dict(globals or {}), asset=self.asset_url, base=self.paths.prefix,
+                                u=self.paths)
 
     def asset_url(self, name: str) -> str:
         """The URL of a static file, versioned by its content (a change busts every cache)."""
         if name not in self._static:
             raise KeyError(f"no static file {name!r}")
-        return f"{self.static_prefix}/{name}?v={self._static[name][2]}"
+        return self.paths(f"{self.static_prefix}/{name}?v={self._static[name][2]}")
 
     def render(self, template: str, **context: Any) -> str:
         return self.env.get_template(template).render(**context)

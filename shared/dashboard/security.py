@@ -1,9 +1,10 @@
 """Response headers every dashboard response carries.
 
 The Content-Security-Policy allows nothing from another origin: scripts and styles come from the
-function itself (``/static/...``), images only from the page itself or ``data:`` URLs, forms post
-only to this origin, and no page may be framed. Charts are inline ``<svg>`` elements, which the
-policy does not restrict; they use presentation attributes, never inline ``style``.
+function itself (``/assets/...`` under the dashboard's base path, the same origin), images only
+from the page itself or ``data:`` URLs, forms post only to this origin, and no page may be framed.
+Charts are inline ``<svg>`` elements, which the policy does not restrict; they use presentation
+attributes, never inline ``style``.
 """
 
 from __future__ import annotations

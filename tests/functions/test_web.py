@@ -1,15 +1,19 @@
 """The web function end to end: real sign-in through the oauth function against the sandbox
 Notion, then the dashboard's pages and forms on the local store (CSRF on every form, security
-headers on every response, onboarding that creates databases in the sandbox)."""
+headers on every response, onboarding that creates databases in the sandbox, every URL under the
+public base path)."""
 
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qs, urlencode, urlparse
+from html.parser import HTMLParser
+from urllib.parse import parse_qs, urlencode, urlparse, urlsplit
 
 import httpx
 import pytest
 
+from shared.backends import get_backends
+from shared.config import reset_settings_cache
 from shared.connections.services import ConnectionServices
 from shared.ids import tenant_id_for_workspace
 from tests.functions.conftest import FUNCTION_URLS, function_client
@@ -391,3 +395,151 @@ def test_chat_form_and_json_api_answer_through_the_agent_and_keep_the_conversati
     fresh = web.get("/chat?new=1").get_data(as_text=True)
     assert "No messages yet" in fresh and re.search(r'name="conversation_id" value="web-[0-9a-f]{12}"', fresh)
     assert web.get("/chat?c=../x").status_code == 400
+
+
+# --- under a path prefix ----------------------------------------------------------------------------
+# In production every function shares one host, this one at https://…/web, and receives its paths
+# without "/web": every URL the dashboard writes must carry the prefix, and none may when the
+# function sits at the root of its host (local).
+
+URL_ATTRIBUTES = ("href", "action", "src", "formaction")
+
+
+class _Urls(HTMLParser):
+    """The URL attributes of a page, and the base path it hands to its script (``<html data-base>``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[tuple[str, str, str]] = []  # (tag, attribute, value)
+        self.data_base: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name in URL_ATTRIBUTES and value is not None:
+                self.urls.append((tag, name, value))
+            if tag == "html" and name == "data-base":
+                self.data_base = value
+
+
+class Crawl:
+    """Every path-absolute URL the function wrote (links, form actions, assets, ``Location``),
+    with where it was seen; absolute URLs to other origins, ``#`` anchors and ``data:`` are left out."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.seen: list[tuple[str, str, str]] = []  # (where, kind, URL): kind is "get" or "post"
+
+    def __call__(self, response, where: str):
+        if response.status_code in (301, 302, 303, 307, 308):
+            self._add(where, "get", response.headers["Location"])
+        elif response.mimetype == "text/html":
+            parser = _Urls()
+            parser.feed(response.get_data(as_text=True))
+            assert parser.data_base == (self.prefix or None), where  # what app.js builds its fetch URL from
+            assert parser.urls, f"{where}: a page without a single link"
+            for tag, attribute, value in parser.urls:
+                self._add(f"{where} <{tag} {attribute}>", "post" if attribute in ("action", "formaction") else "get",
+                          value)
+        return response
+
+    def _add(self, where: str, kind: str, url: str) -> None:
+        parts = urlsplit(url)
+        if url.startswith("#") or parts.scheme == "data":
+            return
+        if parts.scheme or parts.netloc:
+            assert parts.scheme in ("http", "https") and not url.startswith("//"), (where, url)
+            return  # another function (oauth, usage export) or Notion: absolute, so not ours to prefix
+        assert url.startswith("/"), f"{where}: relative URL {url!r}"
+        self.seen.append((where, kind, url))
+
+    def routes(self) -> set[tuple[str, str]]:
+        """(kind, route): each URL without the prefix, as the function receives it."""
+        found = set()
+        for where, kind, url in self.seen:
+            if self.prefix:
+                assert url.startswith(self.prefix + "/"), f"{where}: {url!r} is outside {self.prefix}/"
+            else:
+                assert not url.startswith("/web"), f"{where}: {url!r} has a prefix at the root of the host"
+            found.add((kind, url[len(self.prefix):].split("#")[0]))
+        return found
+
+
+@pytest.fixture(params=[(FUNCTION_URLS["web"], ""), ("https://host.example/web", "/web")], ids=["root", "prefixed"])
+def public_base(request, local_env, monkeypatch):
+    """The dashboard's public URL (``PLANNER_PUBLIC_BASE_URL``, read by the oauth function's redirect
+    too) and its base path."""
+    public, prefix = request.param
+    monkeypatch.setenv("PLANNER_PUBLIC_BASE_URL", public)
+    reset_settings_cache()
+    backends = get_backends()  # the same data folder, under the new settings
+    yield public, prefix
+    backends.documents.close()
+    reset_settings_cache()
+
+
+def test_every_link_form_asset_and_redirect_stays_under_the_public_base_path(public_base, notion_sandbox):
+    _, prefix = public_base
+    sandbox, server = notion_sandbox
+    crawl = Crawl(prefix)
+    anonymous = function_client("web")
+    for path in ("/", "/help", "/app", "/chat", "/settings"):
+        crawl(anonymous.get(path), f"signed out {path}")
+    assert anonymous.get("/app").headers["Location"] == prefix + "/"
+
+    token, landing = sign_in(server)
+    assert landing.endswith("/onboarding")  # the oauth function's redirect (its own settings) to the dashboard
+    web = function_client("web")
+    web.set_cookie("planner_session", token)
+    for path in ("/", "/onboarding", "/app", "/onboarding/preview", "/onboarding/schedule"):
+        crawl(web.get(path), path)  # not onboarded: redirects to the next step
+    sources = crawl(web.get("/onboarding/sources"), "/onboarding/sources")
+    parent = re.search(r'<option value="([0-9a-f-]{36})">Planner demo</option>', sources.get_data(as_text=True))
+    created = crawl(post(web, "/onboarding/template", sources, {"parent_page_id": parent.group(1), "examples": "on"}),
+                    "POST /onboarding/template")
+    assert created.headers["Location"] == prefix + "/onboarding/schedule"
+    schedule = crawl(web.get("/onboarding/schedule"), "/onboarding/schedule")
+    crawl(post(web, "/onboarding/schedule", schedule, {"planning_time": "07:30", "timezone": "UTC", "work_start": "00:00",
+                                                       "work_end": "23:59", "work_days": [str(d) for d in range(1, 8)]}),
+          "POST /onboarding/schedule")
+    preview = crawl(web.get("/onboarding/preview"), "/onboarding/preview")
+    assert crawl(post(web, "/onboarding/finish", preview), "POST /onboarding/finish").headers["Location"] == \
+        prefix + "/app?welcome=1"
+
+    for path in ("/", "/app?welcome=1", "/chat", "/usage", "/help", "/feedback?sent=1", "/settings?saved=1"):
+        crawl(web.get(path), path)
+    chat = web.get("/chat")
+    sent = crawl(post(web, "/chat", chat, {"message": "What's next?", "conversation_id": "default"}), "POST /chat")
+    crawl(web.get(urlsplit(sent.headers["Location"]).path[len(prefix):] + "?c=default"), "a conversation")
+    crawl(post(web, "/feedback", web.get("/feedback"), {"kind": "idea", "message": "hi"}), "POST /feedback")
+    settings = web.get("/settings")
+    crawl(post(web, "/settings", settings, {"planning_time": "07:30", "timezone": "UTC", "work_start": "09:00",
+                                           "work_end": "17:00", "work_days": ["1"]}), "POST /settings")
+    crawl(post(web, "/settings", settings, {"planning_time": "25:00"}), "settings, refused")
+    crawl(web.post("/feedback", data={"message": "no token"}), "the error page")
+    other = crawl(web.get("/onboarding/sources?next=settings"), "/onboarding/sources?next=settings")
+    demo = sandbox.default_workspace.demo
+    crawl(post(web, "/onboarding/sources?next=settings", other, {"tasks_data_source_id": demo["tasks_data_source_id"]}),
+          "POST /onboarding/sources?next=settings")
+
+    routes = crawl.routes()
+    paths = {(kind, urlsplit(route).path) for kind, route in routes}
+    assert {("get", p) for p in ("/", "/app", "/chat", "/usage", "/settings", "/help", "/feedback", "/onboarding",
+                                 "/onboarding/sources", "/onboarding/schedule", "/onboarding/preview",
+                                 "/settings/export")} <= paths
+    assert {("post", p) for p in ("/signout", "/chat", "/feedback", "/settings", "/settings/disconnect",
+                                  "/settings/delete", "/onboarding/sources", "/onboarding/template",
+                                  "/onboarding/schedule", "/onboarding/finish")} <= paths
+    assert any(p.startswith("/assets/app.js") for _, p in routes) and any(p.startswith("/assets/app.css") for _, p in routes)
+    for kind, route in sorted(routes):  # each URL, without its prefix, is one of the function's routes
+        if kind == "get":
+            assert web.get(route).status_code in (200, 302), route
+        else:
+            assert web.post(route).status_code == 403, route  # the route exists; the CSRF token is missing
+
+    signed_out = crawl(post(web, "/signout", web.get("/help")), "POST /signout")
+    assert signed_out.headers["Location"] == prefix + "/"
+    token, _ = sign_in(server)
+    web.set_cookie("planner_session", token)
+    deleted = crawl(post(web, "/settings/delete", web.get("/settings"), {"confirm": "DELETE"}), "account deleted")
+    assert f'href="{prefix}/"' in deleted.get_data(as_text=True)
+    crawl.routes()  # the pages seen since still stay under the prefix

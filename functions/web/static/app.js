@@ -2,6 +2,13 @@
 (function () {
   "use strict";
 
+  /* A route of the web function as a URL path. The dashboard may live under a prefix of its
+     host (every function on one host, this one at /web): the server writes that prefix into
+     <html data-base>, and every URL built here starts with it. */
+  function route(path) {
+    return (document.documentElement.getAttribute("data-base") || "") + path;
+  }
+
   function csrfOf(form) {
     var input = form.querySelector('input[name="csrf_token"]');
     return input ? input.value : "";
@@ -42,7 +49,7 @@
       button.disabled = true;
       status.textContent = "The planner is thinking…";
       addTurn("user", text);
-      fetch(form.getAttribute("data-api"), {
+      fetch(route("/api/chat"), {
         method: "POST",
         credentials: "same-origin",
         headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": csrfOf(form)},
