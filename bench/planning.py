@@ -22,7 +22,8 @@ import random
 import statistics
 import sys
 import time
-from datetime import date, datetime, time as wall, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as wall
 from zoneinfo import ZoneInfo
 
 from bench._runner import Measurement, report
@@ -142,11 +143,14 @@ def run(instances=INSTANCES, workers: int = 2) -> dict:
         engine_times.samples.append(engine_time)
         greedy_times.samples.append(greedy_time)
         rows.append({"seed": seed, "tasks": size, "ratio": ratio, "greedy_ratio": greedy_ratio,
-                     "time": engine_time, "greedy_time": greedy_time})
+                     "time": engine_time, "greedy_time": greedy_time, "optimal": plan.objective == best,
+                     "greedy_optimal": greedy_plan.objective == best, "proof": proof_time})
         print(f"{seed:>4} {size:>5} {plan.objective:>14} {best:>14} {ratio:>7.4f} {engine_time:>7.2f} "
               f"{greedy_ratio:>7.4f} {greedy_time:>7.3f} {proof_time:>8.2f} {plan.method:>7}", flush=True)
     report("Planning time per instance", greedy_times, [engine_times], unit="s")
-    largest = [row["time"] for row in rows if row["tasks"] == max(r["tasks"] for r in rows)]
+    largest_size = max(r["tasks"] for r in rows)
+    largest = [row["time"] for row in rows if row["tasks"] == largest_size]
+    largest_greedy = [row["greedy_time"] for row in rows if row["tasks"] == largest_size]
     summary = {
         "instances": len(rows),
         "min_ratio": min(row["ratio"] for row in rows),
@@ -155,14 +159,27 @@ def run(instances=INSTANCES, workers: int = 2) -> dict:
         "median_time": statistics.median(row["time"] for row in rows),
         "median_greedy_time": statistics.median(row["greedy_time"] for row in rows),
         "max_time": max(row["time"] for row in rows),
-        "largest_tasks": max(r["tasks"] for r in rows),
-        "largest_max_time": max(largest),
+        "max_greedy_time": max(row["greedy_time"] for row in rows),
+        "mean_greedy_ratio": statistics.fmean(row["greedy_ratio"] for row in rows),
+        "at_optimum": sum(row["optimal"] for row in rows),
+        "greedy_at_optimum": sum(row["greedy_optimal"] for row in rows),
+        "largest_tasks": largest_size,
+        "largest_count": len(largest),
+        "largest_times": (min(largest), max(largest)),
+        "largest_greedy_times": (min(largest_greedy), max(largest_greedy)),
+        "proof_times": (min(row["proof"] for row in rows), max(row["proof"] for row in rows)),
     }
     print(f"\ninstances {summary['instances']}: min ratio {summary['min_ratio']:.4f} "
-          f"(mean {summary['mean_ratio']:.4f}); greedy-only min ratio {summary['min_greedy_ratio']:.4f}")
+          f"(mean {summary['mean_ratio']:.4f}, {summary['at_optimum']} at the optimum); greedy-only min ratio "
+          f"{summary['min_greedy_ratio']:.4f} (mean {summary['mean_greedy_ratio']:.4f}, "
+          f"{summary['greedy_at_optimum']} at the optimum)")
     print(f"median planning time {summary['median_time']:.2f} s (greedy-only {summary['median_greedy_time']:.3f} s); "
-          f"max {summary['max_time']:.2f} s; {summary['largest_tasks']}-task days: up to "
-          f"{summary['largest_max_time']:.2f} s")
+          f"max {summary['max_time']:.2f} s (greedy-only {summary['max_greedy_time']:.3f} s)")
+    low, high = summary["largest_times"]
+    g_low, g_high = summary["largest_greedy_times"]
+    print(f"{summary['largest_tasks']}-task days ({summary['largest_count']}): {low:.2f}-{high:.2f} s "
+          f"(greedy-only {g_low:.3f}-{g_high:.3f} s); proving the optima took "
+          f"{summary['proof_times'][0]:.2f}-{summary['proof_times'][1]:.2f} s")
     return summary
 
 

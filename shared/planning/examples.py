@@ -44,6 +44,7 @@ def typical_monday() -> PlanRequest:
             Task(id="slides", title="Slides for Thursday", priority=Priority.MEDIUM, estimate_minutes=90,
                  due=day + timedelta(days=3)),
             Task(id="cleanup", title="Clean up the backlog", priority=Priority.LOW, estimate_minutes=60),
+            Task(id="train", title="Book train tickets", priority=Priority.LOW, estimate_minutes=15),
             Task(id="budget", title="Budget sign-off", priority=Priority.HIGH, estimate_minutes=30,
                  status=TaskStatus.BLOCKED),
             Task(id="expenses", title="Expense report", estimate_minutes=20, status=TaskStatus.DONE),
@@ -103,14 +104,14 @@ def no_free_time() -> PlanRequest:
 
 EXAMPLES: list[tuple[str, str, Callable[[], PlanRequest]]] = [
     ("A typical Monday",
-     "Working hours 09:00–17:30 with lunch, two meetings, a 5-minute buffer and a 330-minute focus cap. "
-     "The plan is made at 08:45.", typical_monday),
+     ("Working hours 09:00–17:30 with lunch, two meetings, a 5-minute buffer and a 330-minute focus cap. "
+      "The plan is made at 08:45."), typical_monday),
     ("An overbooked morning",
-     "Four hours, a 1:1 in the middle, a 180-minute focus cap and more work than fits: who gets the time, "
-     "and why the others do not.", overbooked_day),
+     ("Four hours, a 1:1 in the middle, a 180-minute focus cap and more work than fits: who gets the time, "
+      "and why the others do not."), overbooked_day),
     ("A daylight-saving night",
-     "An on-call window 00:30–03:30 on the night New York falls back: the wall clock shows three hours, "
-     "the night has four.", daylight_saving_night),
+     ("An on-call window 00:30–03:30 on the night New York falls back: the wall clock shows three hours, "
+      "the night has four."), daylight_saving_night),
     ("A day with no free time",
      "An all-day offsite covers the working hours: the plan is empty and says so item by item.", no_free_time),
 ]
@@ -137,8 +138,8 @@ def _input(request: PlanRequest) -> list[str]:
     lines = [
         f"- **Day** {request.day:%A %d %B %Y}, timezone `{request.timezone}`"
         + (f", planned at {request.now.astimezone(zone):%H:%M}" if request.now else ""),
-        f"- **Working hours** {hours.start:%H:%M}–{hours.end:%H:%M}; **buffer** {request.buffer_minutes} min; "
-        f"**focus cap** {request.focus_cap_minutes} min of tasks a day",
+        (f"- **Working hours** {hours.start:%H:%M}–{hours.end:%H:%M}; **buffer** {request.buffer_minutes} min; "
+         f"**focus cap** {request.focus_cap_minutes} min of tasks a day"),
     ]
     if request.breaks:
         lines.append("- **Breaks** " + ", ".join(f"{b.title} {b.start:%H:%M}–{b.end:%H:%M}" for b in request.breaks))

@@ -134,11 +134,15 @@ def _no_window_reason(problem: Problem, ex: _Explainer, item: Item) -> tuple[Rea
                 f"needs {item.duration} min in one piece; the longest free stretch in its window is {longest} min")
     if not problem.segments:
         return ReasonCode.NO_FREE_TIME, "no free time on the planned day(s)"
+    def longest_before(hi: int) -> int:
+        return max([0, *(min(s.end, hi) - problem.on_grid(max(s.start, problem.release)) for s in problem.segments)])
+
     hi = problem.horizon if item.deadline is None else min(item.deadline, problem.horizon)
-    stretches = [min(s.end, hi) - problem.on_grid(max(s.start, problem.release)) for s in problem.segments]
-    longest = max([0, *stretches])
+    longest = longest_before(hi)
     if longest <= 0:
-        return ReasonCode.NO_TIME_BEFORE_DEADLINE, f"no free time before its deadline {ex.when(item.deadline)}"
+        if hi < problem.horizon and longest_before(problem.horizon) > 0:
+            return ReasonCode.NO_TIME_BEFORE_DEADLINE, f"no free time before its deadline {ex.when(item.deadline)}"
+        return ReasonCode.NO_FREE_TIME, "no free time on the planned day(s)"
     where = "before its deadline" if item.deadline is not None and item.deadline < problem.horizon else "on the planned day(s)"
     piece = "in one piece" if not item.splittable else f"per chunk (its minimum chunk is {item.min_piece} min)"
     return (ReasonCode.TOO_LONG,

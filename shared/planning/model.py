@@ -13,7 +13,13 @@ from enum import Enum
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from shared.models import Priority, Routine, Task, UserConfig, WorkingHours
 from shared.models._base import DomainModel
@@ -31,7 +37,7 @@ class BusyBlock(DomainModel):
     title: str = Field(default="Busy", max_length=500)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "BusyBlock":
+    def _ordered(self) -> BusyBlock:
         if self.end <= self.start:
             raise ValueError("a busy block must end after it starts")
         return self
@@ -46,7 +52,7 @@ class Break(DomainModel):
     days: list[int] = Field(default_factory=lambda: list(ALL_DAYS))
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Break":
+    def _ordered(self) -> Break:
         if self.end <= self.start:
             raise ValueError("a break must end after it starts")
         if any(d < 1 or d > 7 for d in self.days):
@@ -126,7 +132,7 @@ class PlanRequest(DomainModel):
         now: datetime | None = None,
         horizon_days: int = 1,
         solver: SolverOptions | None = None,
-    ) -> "PlanRequest":
+    ) -> PlanRequest:
         """A request for ``day`` using the user's timezone, working hours, buffer and focus cap."""
         return cls(
             day=day,

@@ -27,7 +27,7 @@ class Occupancy:
         self.placed: Placements = {}
 
     @classmethod
-    def of(cls, problem: Problem, placements: Mapping[str, Sequence[tuple[int, int]]]) -> "Occupancy":
+    def of(cls, problem: Problem, placements: Mapping[str, Sequence[tuple[int, int]]]) -> Occupancy:
         occupancy = cls(problem)
         for key in sorted(placements):
             for start, minutes in placements[key]:

@@ -304,9 +304,9 @@ def _task_base(problem: Problem, task: Task) -> tuple[dict, int]:
     deadline, days_left = _deadline(task, problem.timeline)
     hi = problem.horizon if deadline is None else min(deadline, problem.horizon)
     weight = task_weight(task.priority, days_left, task.carried_over_days)
-    return dict(key=f"task:{task.id}", kind=ItemKind.TASK, item_id=task.id, title=task.title,
-                priority=task.priority, weight=weight, duration=task.estimate_minutes, focus=True,
-                deadline=deadline), hi
+    return {"key": f"task:{task.id}", "kind": ItemKind.TASK, "item_id": task.id, "title": task.title,
+            "priority": task.priority, "weight": weight, "duration": task.estimate_minutes, "focus": True,
+            "deadline": deadline}, hi
 
 
 def _fixed_item(problem: Problem, task: Task) -> Item:

@@ -11,7 +11,7 @@ gives it with ``fold=0``: 02:30 on a day that jumps from 02:00 to 03:00 becomes 
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
@@ -38,7 +38,7 @@ class Timeline:
         return tuple(b - a for a, b in zip(self.day_start, self.day_start[1:]))
 
     def _instant(self, day: date, wall: time) -> datetime:
-        return datetime.combine(day, wall).replace(tzinfo=self.zone).astimezone(timezone.utc)
+        return datetime.combine(day, wall).replace(tzinfo=self.zone).astimezone(UTC)
 
     def _minutes(self, instant: datetime) -> int:
         return int((instant - self.origin) // _MINUTE)
@@ -49,11 +49,11 @@ class Timeline:
 
     def floor(self, moment: datetime) -> int:
         """Offset of an aware instant, rounded down to the minute."""
-        return self._minutes(moment.astimezone(timezone.utc))
+        return self._minutes(moment.astimezone(UTC))
 
     def ceil(self, moment: datetime) -> int:
         """Offset of an aware instant, rounded up to the minute."""
-        delta = moment.astimezone(timezone.utc) - self.origin
+        delta = moment.astimezone(UTC) - self.origin
         whole = int(delta // _MINUTE)
         return whole if delta == whole * _MINUTE else whole + 1
 

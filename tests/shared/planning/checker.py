@@ -8,12 +8,11 @@ aware datetimes compared as UTC instants (comparing two datetimes that share a t
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 
 from shared.models import TaskStatus
 from shared.planning import ItemKind, Plan, PlanRequest
-
-UTC = timezone.utc
 
 
 def _at(request: PlanRequest, day: date, wall: time) -> datetime:
@@ -54,9 +53,9 @@ def violations(request: PlanRequest, plan: Plan) -> list[str]:
         if s < _at(request, local_day, request.working_hours.start) or e > _at(request, local_day, request.working_hours.end):
             out.append(f"{name}: outside working hours")
         for pause in request.breaks:
-            if local_day.isoweekday() in pause.days:
-                if s < _at(request, local_day, pause.end) and _at(request, local_day, pause.start) < e:
-                    out.append(f"{name}: overlaps break {pause.title}")
+            on_day = local_day.isoweekday() in pause.days
+            if on_day and s < _at(request, local_day, pause.end) and _at(request, local_day, pause.start) < e:
+                out.append(f"{name}: overlaps break {pause.title}")
         for busy in request.busy:
             bs, be = busy.start.astimezone(UTC), busy.end.astimezone(UTC)
             if s < be + buffer and bs < e + buffer:
@@ -89,7 +88,7 @@ def violations(request: PlanRequest, plan: Plan) -> list[str]:
             if block.minutes != routine.duration_minutes:
                 out.append(f"{name}: routine length differs from its duration")
 
-    for first, second in zip(blocks, blocks[1:]):
+    for first, second in pairwise(blocks):
         if second.start.astimezone(UTC) < first.end.astimezone(UTC) + buffer:
             out.append(f"{first.item_id} and {second.item_id} overlap or are closer than the buffer")
 

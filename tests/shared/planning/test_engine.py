@@ -6,14 +6,29 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from shared.models import Priority, Recurrence, Routine, Task, TaskStatus, UserConfig, WorkingHours
-from shared.planning import Break, BusyBlock, PlanRequest, ReasonCode, SolverOptions, plan_day
+from shared.models import (
+    Priority,
+    Recurrence,
+    Routine,
+    Task,
+    TaskStatus,
+    UserConfig,
+    WorkingHours,
+)
+from shared.planning import (
+    Break,
+    BusyBlock,
+    PlanRequest,
+    ReasonCode,
+    SolverOptions,
+    plan_day,
+)
 from tests.shared.planning.checker import accounting_errors, violations
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -98,7 +113,7 @@ def test_paris_spring_forward_day_has_one_hour_less():
     block = fits.blocks[0]
     assert (block.start.isoformat(), block.end.isoformat()) == ("2026-03-29T01:00:00+01:00", "2026-03-29T05:00:00+02:00")
     # Subtracting datetimes that share a tzinfo gives wall-clock time (4 h here): compare in UTC.
-    assert block.minutes == 180 == (block.end.astimezone(timezone.utc) - block.start.astimezone(timezone.utc)).seconds // 60
+    assert block.minutes == 180 == (block.end.astimezone(UTC) - block.start.astimezone(UTC)).seconds // 60
     too_long = plan_of(request(task("long", 200), day=day, working_hours=hours))
     assert reasons(too_long) == {"long": ReasonCode.TOO_LONG}
     assert "180 min" in too_long.unscheduled[0].message

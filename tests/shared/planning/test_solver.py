@@ -20,8 +20,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared.models import Priority, Routine, Task, WorkingHours
-from shared.planning import Break, BusyBlock, PlanRequest, SolverOptions, plan_day
-from shared.planning import greedy, solver
+from shared.planning import (
+    Break,
+    BusyBlock,
+    PlanRequest,
+    SolverOptions,
+    greedy,
+    plan_day,
+    solver,
+)
 from shared.planning.objective import block_value
 from shared.planning.problem import Item, Problem, Window, build
 

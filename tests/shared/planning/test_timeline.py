@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -42,7 +42,7 @@ def test_repeated_hour_on_fall_back_day_has_two_distinct_moments():
     first, second = timeline.moment(150), timeline.moment(210)  # 02:30 CEST, then 02:30 CET
     assert (first.hour, first.minute, first.fold) == (2, 30, 0)
     assert (second.hour, second.minute, second.fold) == (2, 30, 1)
-    assert second.astimezone(timezone.utc) - first.astimezone(timezone.utc) == timedelta(hours=1)
+    assert second.astimezone(UTC) - first.astimezone(UTC) == timedelta(hours=1)
     assert timeline.wall(0, time(17, 0)) == 18 * 60
 
 
@@ -57,6 +57,6 @@ def test_instants_round_outwards_and_naive_times_are_local():
     timeline = Timeline(date(2026, 6, 1), 1, NEW_YORK)
     moment = datetime(2026, 6, 1, 9, 0, 30, tzinfo=NEW_YORK)
     assert (timeline.floor(moment), timeline.ceil(moment)) == (540, 541)
-    assert timeline.floor(datetime(2026, 6, 1, 13, 0, tzinfo=timezone.utc)) == 9 * 60
+    assert timeline.floor(datetime(2026, 6, 1, 13, 0, tzinfo=UTC)) == 9 * 60
     assert timeline.localize(datetime(2026, 6, 1, 9, 0)).utcoffset() == timedelta(hours=-4)
     assert timeline.end_of(date(2026, 6, 1)) == datetime(2026, 6, 2, tzinfo=NEW_YORK)
