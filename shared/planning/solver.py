@@ -193,5 +193,5 @@ def solve(
     placements = {key: sorted(blocks) for key, blocks in sorted(placements.items())}
     value = problem.value(placements)
     if value != round(solver.objective_value):  # pragma: no cover - a modelling bug, never expected
-        logger.error("cp-sat objective differs from plan_value", extra={"solver": solver.objective_value, "plan": value})
+        logger.error("cp-sat objective differs from the plan's value", extra={"solver": solver.objective_value, "plan": value})
     return SolverResult(placements, value, int(solver.best_objective_bound), status == cp_model.OPTIMAL, name)
