@@ -25,7 +25,7 @@ from shared.connections.signin import ConnectionFlows
 from shared.runtime import bootstrap
 from shared.web import Router, html_page, json_response, redirect
 
-settings = bootstrap("oauth")
+bootstrap("oauth")
 router = Router("oauth")
 _services: ConnectionServices | None = None
 
@@ -51,6 +51,7 @@ def start(request, ctx):
 def callback(request, ctx):
     flow = flows()
     secure = flow.secure_cookies
+    settings = flow.settings  # the process's current settings (the same object in production)
     retry = (settings.function_url("oauth") + "/oauth/start", "Try connecting again")
     clear_nonce = {"Set-Cookie": clear_oauth_nonce_cookie(secure=secure)}
     try:
