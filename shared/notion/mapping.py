@@ -283,16 +283,20 @@ def pages_to_tasks(
     pages: Iterable[Mapping[str, Any]], *, property_map: TaskPropertyMap = DEFAULT_TASK_MAP
 ) -> tuple[list[Task], list[MappingWarning]]:
     """Tasks of the pages that are not in the trash, and every warning met on the way."""
-    tasks: list[Task] = []
+    return _map_pages(pages, lambda page: page_to_task(page, property_map=property_map))
+
+
+def _map_pages(pages: Iterable[Mapping[str, Any]], convert: Any) -> tuple[list[Any], list[MappingWarning]]:
+    values: list[Any] = []
     warnings: list[MappingWarning] = []
     for page in pages:
         if isinstance(page, Mapping) and _is_trashed(page):
             continue
-        mapped = page_to_task(page, property_map=property_map)
+        mapped = convert(page)
         warnings.extend(mapped.warnings)
         if mapped.value is not None:
-            tasks.append(mapped.value)
-    return tasks, warnings
+            values.append(mapped.value)
+    return values, warnings
 
 
 def page_to_routine(
@@ -372,16 +376,7 @@ def pages_to_routines(
     pages: Iterable[Mapping[str, Any]], *, property_map: RoutinePropertyMap = DEFAULT_ROUTINE_MAP
 ) -> tuple[list[Routine], list[MappingWarning]]:
     """Routines of the pages that are not in the trash, and every warning met on the way."""
-    routines: list[Routine] = []
-    warnings: list[MappingWarning] = []
-    for page in pages:
-        if isinstance(page, Mapping) and _is_trashed(page):
-            continue
-        mapped = page_to_routine(page, property_map=property_map)
-        warnings.extend(mapped.warnings)
-        if mapped.value is not None:
-            routines.append(mapped.value)
-    return routines, warnings
+    return _map_pages(pages, lambda page: page_to_routine(page, property_map=property_map))
 
 
 # --- writing ------------------------------------------------------------------------------------
