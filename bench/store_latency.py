@@ -24,6 +24,25 @@ TENANT = "bench-tenant"
 DOC = {"title": "Write the quarterly report", "priority": 3, "tags": ["work", "writing"], "estimate_minutes": 90}
 
 
+def _compare(backend: str, raw_name: str, raw_write, raw_read, store, ops: int, repeat: int) -> list[dict]:
+    """Writes then reads of ``ops`` documents through the adapter, against the raw calls."""
+    adapter = type(store).__name__
+
+    def adapter_write():
+        for i in range(ops):
+            store.set(f"tasks/{i}", DOC, tenant_id=TENANT)
+
+    def adapter_read():
+        for i in range(ops):
+            store.get(f"tasks/{i}", tenant_id=TENANT)
+
+    rows = report(f"{backend} write, {ops} documents", measure(f"{raw_name} write", raw_write, repeat=repeat, warmup=1),
+                  [measure(f"{adapter}.set", adapter_write, repeat=repeat, warmup=1)])
+    rows += report(f"{backend} read, {ops} documents", measure(f"{raw_name} read", raw_read, repeat=repeat, warmup=1),
+                   [measure(f"{adapter}.get", adapter_read, repeat=repeat, warmup=1)])
+    return rows
+
+
 def _sqlite(repeat: int, ops: int) -> list[dict]:
     from shared.store.sqlite import SqliteDocumentStore
 
@@ -45,18 +64,7 @@ def _sqlite(repeat: int, ops: int) -> list[dict]:
             for i in range(ops):
                 json.loads(raw.execute("SELECT v FROM kv WHERE k = ?", (f"tasks/{i}",)).fetchone()[0])
 
-        def adapter_write():
-            for i in range(ops):
-                store.set(f"tasks/{i}", DOC, tenant_id=TENANT)
-
-        def adapter_read():
-            for i in range(ops):
-                store.get(f"tasks/{i}", tenant_id=TENANT)
-
-        rows = report(f"SQLite write, {ops} documents", measure("raw sqlite3 write", raw_write, repeat=repeat, warmup=1),
-                      [measure("SqliteDocumentStore.set", adapter_write, repeat=repeat, warmup=1)])
-        rows += report(f"SQLite read, {ops} documents", measure("raw sqlite3 read", raw_read, repeat=repeat, warmup=1),
-                       [measure("SqliteDocumentStore.get", adapter_read, repeat=repeat, warmup=1)])
+        rows = _compare("SQLite", "raw sqlite3", raw_write, raw_read, store, ops, repeat)
         store.close()
         return rows
 
@@ -87,19 +95,7 @@ def _firestore(repeat: int, ops: int) -> list[dict]:
             for i in range(ops):
                 raw.document(f"d{i}").get().to_dict()
 
-        def adapter_write():
-            for i in range(ops):
-                store.set(f"tasks/{i}", DOC, tenant_id=TENANT)
-
-        def adapter_read():
-            for i in range(ops):
-                store.get(f"tasks/{i}", tenant_id=TENANT)
-
-        rows = report(f"Firestore emulator write, {ops} documents", measure("raw firestore client set", raw_write, repeat=repeat, warmup=1),
-                      [measure("FirestoreDocumentStore.set", adapter_write, repeat=repeat, warmup=1)])
-        rows += report(f"Firestore emulator read, {ops} documents", measure("raw firestore client get", raw_read, repeat=repeat, warmup=1),
-                       [measure("FirestoreDocumentStore.get", adapter_read, repeat=repeat, warmup=1)])
-        return rows
+        return _compare("Firestore emulator", "raw firestore client", raw_write, raw_read, store, ops, repeat)
     finally:
         context.__exit__(None, None, None)
 
