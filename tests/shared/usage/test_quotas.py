@@ -182,7 +182,7 @@ def test_limits_follow_the_tier_on_the_tenant_root(quotas):
 
 def test_concurrent_reservations_at_the_edge_never_overshoot(store_factory, clock, store_backend):
     # The Firestore emulator resolves each deadlock by a ~2 s lock timeout: keep its contention small.
-    threads, each = (12, 100) if store_backend == "sqlite" else (6, 300)
+    threads, each = (12, 100) if store_backend == "sqlite" else (4, 300)
     services = [QuotaService(store_factory(clock=clock), tiers=SMALL_TIERS, clock=clock, max_attempts=30)
                 for _ in range(threads)]
 
