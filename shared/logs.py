@@ -88,8 +88,14 @@ def parse_trace_header(headers: Any) -> tuple[str | None, str | None, bool]:
 _SECRET_QUERY = re.compile(r"([?&](?:code|state|token|access_token|refresh_token|client_secret)=)[^&'\"\s]+", re.IGNORECASE)
 
 
+# Tenant ids (``ws-`` + the workspace id) name a customer: logs show them only hashed, the same
+# label the request context carries, so a message that names a tenant stays correlatable.
+_TENANT_ID = re.compile(r"\bws-[0-9a-f]{32}\b")
+
+
 def scrub(text: str) -> str:
-    return _SECRET_QUERY.sub(r"\1[redacted]", _SECRET_PATTERNS.sub("[redacted]", text))
+    text = _SECRET_QUERY.sub(r"\1[redacted]", _SECRET_PATTERNS.sub("[redacted]", text))
+    return _TENANT_ID.sub(lambda match: "tenant:" + hash_tenant(match.group(0)), text)
 
 
 class CloudLoggingFormatter(logging.Formatter):

@@ -24,3 +24,11 @@ def test_trace_header_parsing(headers, expected):
 )
 def test_scrub_masks_credentials(secret):
     assert secret not in scrub(f"value={secret} end")
+
+
+def test_tenant_ids_in_messages_are_logged_hashed():
+    from shared.logs import hash_tenant
+
+    tenant = "ws-0123456789abcdef0123456789abcdef"
+    text = scrub(f"Notion rejected the access token of tenant {tenant}; refreshing it")
+    assert tenant not in text and f"tenant:{hash_tenant(tenant)}" in text
