@@ -29,6 +29,7 @@ limit stays as a safety net only.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -40,14 +41,20 @@ from shared.planning.problem import Item, Problem, Window
 
 logger = logging.getLogger(__name__)
 
-try:  # ortools is a hard dependency of the platform, but the engine must still plan without it.
-    from ortools.sat.python import cp_model
-except ImportError:  # pragma: no cover - exercised by the engine test that hides ortools
-    cp_model = None  # type: ignore[assignment]
+@functools.lru_cache(maxsize=1)
+def _cp_model():
+    """OR-Tools' CP-SAT module, imported on first use (about 0.6 s with its numpy/pandas imports,
+    which a function that only shows plans never pays), or None when ortools is missing: ortools
+    is a hard dependency of the platform, but the engine must still plan without it."""
+    try:
+        from ortools.sat.python import cp_model
+    except ImportError:  # exercised by the engine test that hides ortools
+        return None
+    return cp_model
 
 
 def available() -> bool:
-    return cp_model is not None
+    return _cp_model() is not None
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,7 @@ class _Var:
 
 
 def _build(problem: Problem) -> tuple[object, list[_Var]]:
+    cp_model = _cp_model()
     model = cp_model.CpModel()
     grid, buffer, horizon = problem.grid, problem.buffer, problem.horizon
     variables: list[_Var] = []
@@ -172,6 +180,7 @@ def solve(
         return SolverResult(pinned, problem.value(pinned), problem.value(pinned), True, "OPTIMAL")
     if hint:
         _hint(model, variables, problem, hint)
+    cp_model = _cp_model()
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = 0
