@@ -17,6 +17,8 @@ DeadlineExceeded, InternalServerError, an exhausted retry, or any other API erro
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -54,6 +56,8 @@ _OPS = {
 }
 _DIRECTIONS = {"asc": firestore.Query.ASCENDING, "desc": firestore.Query.DESCENDING}
 _BATCH_SIZE = 500  # Firestore's limit of writes per batch
+_BASE_BACKOFF_SECONDS = 0.05  # pause before re-running an aborted transaction, doubling per attempt
+_MAX_BACKOFF_SECONDS = 2.0
 _MAX_TOP_UPS = 10  # extra pages a limited query reads to replace expired documents
 
 
@@ -126,10 +130,13 @@ class FirestoreDocumentStore:
         clock: Callable[[], datetime] = _values.utcnow,
         retry: Retry | None = None,
         timeout: float | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         """``retry``/``timeout`` override the client's per-call policy (None keeps its defaults,
-        which already retry transient errors); ``clock`` decides what has expired."""
+        which already retry transient errors); ``clock`` decides what has expired; ``sleep`` is the
+        pause between attempts of an aborted transaction."""
         self._client = client
+        self._sleep = sleep
         self._root = validate_segment(root_collection, field="root_collection")
         self._clock = clock
         self._call: dict[str, Any] = {}
@@ -188,18 +195,26 @@ class FirestoreDocumentStore:
                 return found
 
     def _run_transaction(self, fn: Callable[[firestore.Transaction], T], max_attempts: int) -> T:
+        """Run ``fn`` in a transaction, re-running it after a jittered exponential pause each time
+        it aborts on contention. The client library re-runs an aborted transaction at once, which
+        lets symmetric contenders abort each other again and again (Firestore's pessimistic locks
+        end each deadlock with a lock timeout); the random pause breaks that symmetry."""
         if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
             raise InvalidRequest("max_attempts must be a positive integer.", field="max_attempts")
         transactional = firestore.transactional(fn)
-        try:
-            with _translate():
-                return transactional(self._client.transaction(max_attempts=max_attempts))
-        except ValueError as exc:
-            # The client gives up on a transaction that keeps aborting with a bare ValueError.
-            if isinstance(exc.__cause__, gexc.Aborted) or str(exc).startswith("Failed to commit transaction"):
-                logger.warning("firestore transaction gave up after %d attempts", max_attempts)
-                raise ContentionError() from exc
-            raise
+        for attempt in range(max_attempts):
+            try:
+                with _translate():
+                    return transactional(self._client.transaction(max_attempts=1))
+            except ValueError as exc:
+                # The client gives up on an aborted transaction with a bare ValueError.
+                if not (isinstance(exc.__cause__, gexc.Aborted) or str(exc).startswith("Failed to commit transaction")):
+                    raise
+                if attempt + 1 == max_attempts:
+                    logger.warning("firestore transaction gave up after %d attempts", max_attempts)
+                    raise ContentionError() from exc
+            self._sleep(random.uniform(0, min(_MAX_BACKOFF_SECONDS, _BASE_BACKOFF_SECONDS * 2 ** attempt)))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     # --- single documents -------------------------------------------------------------------------
     def get(self, path: str, *, tenant_id: str) -> dict[str, Any] | None:
