@@ -62,6 +62,16 @@ def _check_value(value: object, where: str, depth: int) -> None:
     raise InvalidRequest(f"The {where} has an unsupported type ({type(value).__name__}).", field=where)
 
 
+def check_increment(deltas: object, extra: object) -> tuple[dict[str, int | float], dict[str, Any]]:
+    """Validate ``increment``'s arguments: the deltas, and the fields merged beside them (which
+    may not name an incremented field)."""
+    amounts = check_deltas(deltas)
+    more = check_data(extra or {}, field="extra")
+    if set(amounts) & set(more):
+        raise InvalidRequest("A field cannot be both incremented and set.", field="extra")
+    return amounts, more
+
+
 def check_deltas(deltas: object) -> dict[str, int | float]:
     """Validate ``increment`` deltas: top-level field names mapped to numbers."""
     if not isinstance(deltas, Mapping) or not deltas:

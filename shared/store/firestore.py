@@ -303,10 +303,8 @@ class FirestoreDocumentStore:
         """Atomically add ``deltas`` (``Increment`` transforms, merged) and merge ``extra``."""
         tenant = _paths.tenant(tenant_id)
         parts = _paths.document(path)
-        amounts = _values.check_deltas(deltas)
-        more = _values.plain(_values.check_data(extra or {}, field="extra"))
-        if set(amounts) & set(more):
-            raise InvalidRequest("A field cannot be both incremented and set.", field="extra")
+        amounts, more = _values.check_increment(deltas, extra)
+        more = _values.plain(more)
         body = {**more, **{key: firestore.Increment(value) for key, value in amounts.items()}}
         with _translate():
             self._ref(tenant, parts).set(body, merge=True, **self._call)

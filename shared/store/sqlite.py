@@ -371,10 +371,7 @@ class SqliteDocumentStore:
         """Atomically add ``deltas`` (missing fields start at 0) and merge ``extra``."""
         tenant = _paths.tenant(tenant_id)
         parts = _paths.document(path)
-        amounts = _values.check_deltas(deltas)
-        more = _values.check_data(extra or {}, field="extra")
-        if set(amounts) & set(more):
-            raise InvalidRequest("A field cannot be both incremented and set.", field="extra")
+        amounts, more = _values.check_increment(deltas, extra)
         with self._write() as conn:
             row = self._load(conn, tenant, parts)
             body = _values.apply_increment(_values.merge(row.data if row else {}, more), amounts)
