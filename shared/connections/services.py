@@ -44,13 +44,14 @@ class ConnectionServices:
     def tokens(self) -> NotionTokenProvider:
         return NotionTokenProvider(self.vault, self.oauth, self.tenants)
 
-    @cached_property
+    @property
     def sessions(self) -> SessionManager:
-        return SessionManager(self.backends.secrets, self.settings)
+        # The guard's own manager: one keyring cache per process for issuing and verifying.
+        return self.guard.sessions
 
-    @cached_property
+    @property
     def csrf(self) -> CsrfSigner:
-        return CsrfSigner.from_settings(self.settings)
+        return self.guard.csrf
 
     @cached_property
     def guard(self) -> SessionGuard:
