@@ -153,6 +153,13 @@ def _present(**kwargs: Any) -> dict[str, Any]:
     return {key: value for key, value in kwargs.items() if value is not None}
 
 
+@functools.lru_cache(maxsize=4)
+def process_limiter(requests_per_second: float) -> TenantRateLimiter:
+    """The process-wide per-tenant budget (the limiter keeps no event-loop state, so gateways made
+    in different ``asyncio.run`` calls can share it)."""
+    return TenantRateLimiter(rate=requests_per_second)
+
+
 class NotionGateway:
     """Calls Notion on behalf of tenants. One instance per process; safe for concurrent use."""
 
@@ -198,6 +205,10 @@ class NotionGateway:
         """A gateway configured from ``shared.config.Settings`` (base URL, version, budget)."""
         kwargs.setdefault("base_url", settings.notion_api_base)
         kwargs.setdefault("notion_version", settings.notion_version)
+        if not {"limiter", "clock", "sleep", "requests_per_second", "burst"} & set(kwargs):
+            # Gateways are made per request (an HTTP client belongs to one event loop), but the
+            # tenant budget must span them all: one limiter per process.
+            kwargs["limiter"] = process_limiter(settings.notion_requests_per_second)
         kwargs.setdefault("requests_per_second", settings.notion_requests_per_second)
         return cls(token_provider=token_provider, **kwargs)
 

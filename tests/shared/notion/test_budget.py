@@ -44,3 +44,21 @@ def test_rejects_nonsense_settings():
         TenantRateLimiter(rate=0)
     with pytest.raises(ValueError):
         TenantRateLimiter(burst=0)
+
+
+def test_gateways_built_from_settings_share_the_process_budget():
+    from shared.config import Settings
+    from shared.notion.client import NotionGateway
+
+    class Tokens:
+        async def get_token(self, tenant_id):
+            return "t"
+
+        async def refresh_token(self, tenant_id, rejected_token):
+            return "t"
+
+    settings = Settings()
+    first = NotionGateway.from_settings(settings, token_provider=Tokens())
+    second = NotionGateway.from_settings(settings, token_provider=Tokens())
+    assert first.limiter is second.limiter
+    assert first.limiter.rate == settings.notion_requests_per_second
