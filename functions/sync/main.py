@@ -107,7 +107,7 @@ def sync_job():
     from shared.sync.job import SyncJob
 
     backends = get_backends()
-    services = ConnectionServices(backends)
+    services = ConnectionServices.of(backends)
     return SyncJob(
         store=backends.documents,
         tenants=services.tenants,

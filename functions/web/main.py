@@ -84,7 +84,7 @@ _services: ConnectionServices | None = None
 def services() -> ConnectionServices:
     global _services
     if _services is None or _services.backends is not get_backends():
-        _services = ConnectionServices(get_backends())
+        _services = ConnectionServices.of(get_backends())
     return _services
 
 

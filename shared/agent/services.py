@@ -63,7 +63,7 @@ class AgentServices:
     def connections(self) -> "ConnectionServices":
         from shared.connections.services import ConnectionServices
 
-        return ConnectionServices(self.backends)
+        return ConnectionServices.of(self.backends)
 
     @cached_property
     def quotas(self) -> "QuotaService":

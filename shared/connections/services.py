@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -15,10 +16,24 @@ from shared.connections.tokens import NotionTokenProvider, TokenVault
 from shared.crypto import TokenCipher
 
 
+_by_backends: dict[int, "ConnectionServices"] = {}
+_lock = threading.Lock()
+
+
 @dataclass
 class ConnectionServices:
     backends: Backends
     oauth_transport: object | None = None  # an httpx2 transport, for tests
+
+    @classmethod
+    def of(cls, backends: Backends) -> "ConnectionServices":
+        """The process's services for ``backends`` (built once: the token cipher's key cache and
+        the session guard live as long as the process)."""
+        with _lock:
+            services = _by_backends.get(id(backends))
+            if services is None or services.backends is not backends:
+                services = _by_backends[id(backends)] = cls(backends)
+            return services
 
     @property
     def settings(self):
